@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto'
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import type { MfaCollection, IndexSpec } from './store/types.js'
+
+/** A stored audit event (`mfa_events`). */
+export interface MfaEvent {
+  _id: string
+  type: string
+  userId: string | null
+  method: string | null
+  ip: string | null
+  userAgent: string | null
+  at: Date
+  details: Record<string, unknown>
+}
+
+export interface EmitInput {
+  userId?: string | null
+  method?: string | null
+  request?: FastifyRequest
+  details?: Record<string, unknown>
+}
+
+export type EventHook = (event: MfaEvent) => void | Promise<void>
+
+export const eventIndexes: IndexSpec[] = [
+  { name: 'user_recent', key: { userId: 1, at: -1 } },
+  { name: 'type_recent', key: { type: 1, at: -1 } }
+]
+
+// Defence in depth: callers never pass secrets, and anything named like one is dropped anyway.
+let sequence = 0
+/** Ids sort by creation time, then by a per-process sequence, so "newest first" is stable within a millisecond. */
+function eventId (at: number): string {
+  sequence = (sequence + 1) % 0x10000
+  return at.toString(16).padStart(12, '0') + sequence.toString(16).padStart(4, '0') + randomBytes(6).toString('hex')
+}
+
+const SECRET_FIELD = /secret|token|password|hash|^code$|^codes$|otp|key$/i
+
+function scrub (details: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(details).filter(([k]) => !SECRET_FIELD.test(k)))
+}
+
+export interface EventLog {
+  emit(type: string, input: EmitInput): Promise<MfaEvent>
+  on(type: string, hook: EventHook): void
+  recent(userId: string, limit: number): Promise<MfaEvent[]>
+}
+
+export function createEventLog (collection: MfaCollection<MfaEvent>, log: FastifyBaseLogger, now: () => number): EventLog {
+  const hooks = new Map<string, EventHook[]>()
+  return {
+    async emit (type, input) {
+      const request = input.request
+      const at = now()
+      const event: MfaEvent = {
+        _id: eventId(at),
+        type,
+        userId: input.userId ?? null,
+        method: input.method ?? null,
+        ip: request?.ip ?? null,
+        userAgent: request?.headers['user-agent']?.slice(0, 512) ?? null,
+        at: new Date(at),
+        details: scrub(input.details ?? {})
+      }
+      await collection.insertOne(event)
+      const logger = request?.log ?? log
+      logger.info({ mfaEvent: { type, userId: event.userId, method: event.method, details: event.details } }, `mfa event ${type}`)
+      for (const hook of [...(hooks.get(type) ?? []), ...(hooks.get('*') ?? [])]) {
+        try {
+          await hook(structuredClone(event))
+        } catch (err) {
+          logger.error({ err, type }, 'fastify-mfa: an event hook failed')
+        }
+      }
+      return event
+    },
+    on (type, hook) {
+      if (typeof hook !== 'function') throw new TypeError('@fastify-mfa/core: mfa.on(type, fn) needs a function')
+      hooks.set(type, [...(hooks.get(type) ?? []), hook])
+    },
+    async recent (userId, limit) {
+      return await collection.find({ userId }, { sort: { _id: -1 }, limit })
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import type { FastifyRequest } from 'fastify'
+import type { Aal } from './state.js'
+
+/** The outcome of checking a second factor. */
+export type FactorResult =
+  | { ok: true, userId: string, amr: string[], aal: Exclude<Aal, 0> }
+  | { ok: false, reason: 'invalid' | 'replay' | 'expired' | 'clone_suspected' | 'not_enrolled' }
+
+/** Where a ceremony (WebAuthn) challenge belongs: a pending login, a session's step-up, or a passkey sign-in. */
+export interface CeremonyContext {
+  purpose: 'login' | 'step-up' | 'passkey'
+  /** The pending login id or session id the challenge is bound to. */
+  binding: string
+  request: FastifyRequest
+}
+
+/**
+ * A second factor as the login flow sees it. Factor plugins register one; mfa-login offers and
+ * verifies whatever is registered, so a new factor needs no change there.
+ */
+export interface MfaFactor {
+  /** Stable id used in routes and policies: `totp`, `backup-code`, `webauthn`. */
+  id: string
+  /** RFC 8176 method reference added to `amr` on success. */
+  amr: string
+  /** `code`: the user types a code; `ceremony`: options are fetched, then a signed response is verified. */
+  kind: 'code' | 'ceremony'
+  /** A recovery factor is offered only to users who also have a primary factor. */
+  recovery?: boolean
+  /** Satisfies AAL 3 policies (WebAuthn). */
+  phishingResistant?: boolean
+  isEnrolled(userId: string): Promise<boolean>
+  /** Every user id with this factor (for `fastify.mfa.stats()`). */
+  enrolledUserIds(): Promise<string[]>
+  verifyCode?(userId: string, code: string, request: FastifyRequest): Promise<FactorResult>
+  /** Ceremony factors: options for the client. `userId` is null for a passkey sign-in. */
+  challenge?(userId: string | null, ctx: CeremonyContext): Promise<object>
+  verifyResponse?(userId: string | null, response: unknown, ctx: CeremonyContext): Promise<FactorResult>
+  /** Removes the factor for an admin reset. */
+  remove(userId: string, request?: FastifyRequest): Promise<void>
+}
+
+export interface FactorRegistry {
+  register(factor: MfaFactor): void
+  get(id: string): MfaFactor | undefined
+  list(): MfaFactor[]
+  /** Factor ids the user can use at the second-factor step (recovery ones only alongside a primary). */
+  enrolled(userId: string): Promise<string[]>
+  hasPrimary(userId: string): Promise<boolean>
+}
+
+export function createFactorRegistry (): FactorRegistry {
+  const factors = new Map<string, MfaFactor>()
+  const registry: FactorRegistry = {
+    register (factor) {
+      if (!/^[a-z][a-z0-9-]*$/.test(factor.id)) throw new TypeError(`@fastify-mfa/core: factor id "${factor.id}" must be lowercase letters, digits and dashes`)
+      if (factors.has(factor.id)) throw new TypeError(`@fastify-mfa/core: factor "${factor.id}" is already registered`)
+      if (factor.kind === 'code' && !factor.verifyCode) throw new TypeError(`@fastify-mfa/core: code factor "${factor.id}" needs verifyCode()`)
+      if (factor.kind === 'ceremony' && (!factor.challenge || !factor.verifyResponse)) {
+        throw new TypeError(`@fastify-mfa/core: ceremony factor "${factor.id}" needs challenge() and verifyResponse()`)
+      }
+      factors.set(factor.id, factor)
+    },
+    get: (id) => factors.get(id),
+    list: () => [...factors.values()],
+    async enrolled (userId) {
+      const all = [...factors.values()]
+      const flags = await Promise.all(all.map((f) => f.isEnrolled(userId)))
+      const primary = all.some((f, i) => flags[i] === true && !f.recovery)
+      return all.filter((f, i) => flags[i] === true && (primary || !f.recovery)).map((f) => f.id)
+    },
+    async hasPrimary (userId) {
+      for (const f of factors.values()) if (!f.recovery && await f.isEnrolled(userId)) return true
+      return false
+    }
+  }
+  return registry
+}

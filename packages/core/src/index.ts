@@ -1,0 +1,101 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { createCrypto } from './rotation.js'
+import { createEventLog, eventIndexes, type MfaEvent } from './events.js'
+import { createFactorRegistry } from './factors.js'
+import { createGuards } from './guards.js'
+import { resolveOptions, type MfaCoreOptions } from './options.js'
+import { readRequestMfa } from './state.js'
+import type { IndexSpec, MfaCollection, StoredDocument } from './store/types.js'
+import { createUserRecords, type MfaUserRecord } from './users.js'
+import { registerCoreRoutes } from './routes.js'
+import type { MfaApi, SummaryProvider } from './types.js'
+
+async function fastifyMfaCore (fastify: FastifyInstance, options: MfaCoreOptions): Promise<void> {
+  const opts = resolveOptions(options)
+  if (opts.store.kind === 'memory') {
+    fastify.log.warn('fastify-mfa: using the in-memory store; nothing is persisted and nothing is shared between instances')
+  }
+  const pendingIndexes: Array<[MfaCollection<StoredDocument>, IndexSpec[]]> = []
+  const collection = <T extends StoredDocument>(name: string): MfaCollection<T> =>
+    opts.store.collection<T>(opts.collectionPrefix + name)
+  const now = opts.now
+  const factors = createFactorRegistry()
+  const events = createEventLog(collection<MfaEvent>('events'), fastify.log, now)
+  const users = createUserRecords(collection<MfaUserRecord>('users'), now)
+  const guards = createGuards(factors, opts.freshAge)
+  const summaries = new Map<string, SummaryProvider>()
+
+  const mfa: MfaApi = {
+    options: { freshAge: opts.freshAge, prefix: opts.prefix, collectionPrefix: opts.collectionPrefix, storeKind: opts.store.kind },
+    store: opts.store,
+    now,
+    nowSeconds: () => Math.floor(now() / 1000),
+    collection,
+    ensureIndexes (c, specs) { pendingIndexes.push([c as MfaCollection<StoredDocument>, specs]) },
+    factors,
+    crypto: createCrypto(opts.keys),
+    emit: events.emit,
+    on: events.on,
+    events: { recent: events.recent },
+    users,
+    async securityStampChanged (userId, input = {}) {
+      await users.changeSecurityStamp(userId)
+      await events.emit('security_stamp.changed', { userId, request: input.request, details: { reason: input.reason ?? 'unspecified' } })
+    },
+    require: guards.require,
+    guards: { manage: guards.manage, signedIn: guards.signedIn },
+    addSummary (key, provider) {
+      if (summaries.has(key)) throw new TypeError(`@fastify-mfa/core: summary "${key}" is already registered`)
+      summaries.set(key, provider)
+    },
+    async summary (userId) {
+      const entries = await Promise.all([...summaries].map(async ([key, fn]) => [key, await fn(userId)] as const))
+      return Object.fromEntries(entries)
+    },
+    async stats () {
+      const byMethod: Record<string, number> = {}
+      const anyFactor = new Set<string>()
+      for (const factor of factors.list()) {
+        const ids = await factor.enrolledUserIds()
+        byMethod[factor.id] = ids.length
+        if (!factor.recovery) for (const id of ids) anyFactor.add(id)
+      }
+      return { usersWithMfa: anyFactor.size, byMethod }
+    }
+  } as MfaApi
+
+  fastify.decorate('mfa', mfa)
+  fastify.decorateRequest('mfa', {
+    getter () { return readRequestMfa(this.session?.get('mfa'), mfa.nowSeconds()) }
+  })
+  mfa.ensureIndexes(collection('events'), eventIndexes)
+  fastify.addHook('onReady', async function createMfaIndexes () {
+    for (const [c, specs] of pendingIndexes) await c.createIndexes(specs, fastify.log)
+  })
+  await registerCoreRoutes(fastify, opts.prefix)
+}
+
+export const mfaCore = fp(fastifyMfaCore, {
+  fastify: '5.x',
+  name: '@fastify-mfa/core',
+  dependencies: ['@fastify/session']
+})
+export default mfaCore
+
+export * from './types.js'
+export { errors, withDetails, errorDetails, type ErrorDetails, type MfaErrorBody } from './errors.js'
+export { errorBody, sendError, type RequireOptions } from './guards.js'
+export { createMemoryStore } from './store/memoryStore.js'
+export { createMongoStore } from './store/mongoStore.js'
+export { isDuplicateKeyError, type IndexSpec, type MfaCollection, type MfaStore, type StoredDocument, type StoreFilter, type StoreUpdate } from './store/types.js'
+export type { MfaCoreOptions } from './options.js'
+export type { KeyringEntry, EncryptedValue, SecretBox } from './crypto.js'
+export type { MfaCrypto, EncryptedField } from './rotation.js'
+export type { MfaFactor, FactorResult, CeremonyContext, FactorRegistry } from './factors.js'
+export type { MfaEvent, EmitInput, EventHook } from './events.js'
+export type { MfaUserRecord, UserRecords } from './users.js'
+export { readRequestMfa, type Aal, type MfaSessionState, type RequestMfa, type PendingLoginRef } from './state.js'
+export { createRouteErrorHandler } from './routeErrors.js'
+export { constantTimeEqual, randomToken, sha256 } from './tokens.js'
+export { claim, consume, casRegister, casIndexes, type CasRegister, type VersionedValue } from './store/atomics.js'

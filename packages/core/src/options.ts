@@ -1,0 +1,63 @@
+import type { Db } from 'mongodb'
+import { resolveKeyring, type KeyringEntry } from './crypto.js'
+import { createMemoryStore } from './store/memoryStore.js'
+import { createMongoStore } from './store/mongoStore.js'
+import type { MfaStore } from './store/types.js'
+
+export interface MfaCoreOptions {
+  /** A MongoDB `Db` from the official driver, `'memory'` (development: nothing persists), or a store instance. */
+  store: Db | 'memory' | MfaStore
+  /**
+   * AES-256-GCM keyring for secrets at rest. The first key encrypts; all keys decrypt, so a new key
+   * goes first and the old one stays until `fastify.mfa.crypto.rotate()` has run.
+   */
+  encryptionKeys: KeyringEntry[]
+  /** Prefix of every collection fastify-mfa creates. @default 'mfa_' */
+  collectionPrefix?: string
+  /** How long a second factor counts as fresh for sensitive actions. @default 300 // seconds */
+  freshAge?: number
+  /** Prefix of the factor management routes (`GET /mfa`). @default '/mfa' */
+  prefix?: string
+  /** Clock in epoch milliseconds; tests pass a fake one. @default Date.now */
+  now?: () => number
+}
+
+export interface ResolvedCoreOptions {
+  store: MfaStore
+  keys: Map<string, Buffer>
+  collectionPrefix: string
+  freshAge: number
+  prefix: string
+  now: () => number
+}
+
+const fail = (message: string): never => { throw new TypeError(`@fastify-mfa/core: ${message}`) }
+
+function isMongoDb (value: unknown): value is Db {
+  return typeof value === 'object' && value !== null &&
+    typeof (value as Db).collection === 'function' && typeof (value as Db).databaseName === 'string'
+}
+
+function isStore (value: unknown): value is MfaStore {
+  return typeof value === 'object' && value !== null && typeof (value as MfaStore).collection === 'function' &&
+    ((value as MfaStore).kind === 'memory' || (value as MfaStore).kind === 'mongodb')
+}
+
+export function resolveOptions (options: Partial<MfaCoreOptions>): ResolvedCoreOptions {
+  const { store, encryptionKeys, collectionPrefix = 'mfa_', freshAge = 300, prefix = '/mfa', now = Date.now } = options
+  let resolvedStore: MfaStore
+  if (store === 'memory') resolvedStore = createMemoryStore()
+  else if (isStore(store)) resolvedStore = store
+  else if (isMongoDb(store)) resolvedStore = createMongoStore(store)
+  else resolvedStore = fail('option "store" must be a MongoDB Db (from the official "mongodb" driver) or \'memory\'')
+  if (!Array.isArray(encryptionKeys) || encryptionKeys.length === 0) {
+    fail('option "encryptionKeys" must be a non-empty array of { id, key } (32-byte keys; the first one encrypts)')
+  }
+  if (typeof collectionPrefix !== 'string' || !/^[A-Za-z0-9_]{0,32}$/.test(collectionPrefix)) {
+    fail('option "collectionPrefix" must be up to 32 letters, digits or underscores')
+  }
+  if (!Number.isInteger(freshAge) || freshAge <= 0) fail('option "freshAge" must be a positive whole number of seconds')
+  if (typeof prefix !== 'string' || !prefix.startsWith('/')) fail('option "prefix" must be a path starting with "/"')
+  if (typeof now !== 'function') fail('option "now" must be a function returning epoch milliseconds')
+  return { store: resolvedStore, keys: resolveKeyring(encryptionKeys!), collectionPrefix, freshAge, prefix, now }
+}

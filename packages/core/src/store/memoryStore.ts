@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto'
+import { find, update as applyUpdate } from 'mingo'
+import type { IndexSpec, MfaCollection, MfaStore, SortSpec, StoredDocument, UpdateResult } from './types.js'
+
+type Doc = Record<string, unknown> & StoredDocument
+
+class DuplicateKeyError extends Error {
+  readonly code = 11000
+  constructor (collection: string, index: string) {
+    super(`E11000 duplicate key error collection: ${collection} index: ${index}`)
+  }
+}
+
+function getPath (doc: Doc, path: string): unknown {
+  let value: unknown = doc
+  for (const part of path.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined
+    value = (value as Record<string, unknown>)[part]
+  }
+  return value
+}
+
+function isOperatorObject (value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !(value instanceof Date) && !Array.isArray(value) &&
+    Object.keys(value).some((k) => k.startsWith('$'))
+}
+
+/**
+ * One collection held in process memory. Every method runs synchronously between awaits, so each
+ * call is atomic exactly like the single MongoDB operation it mirrors. Documents are cloned on the
+ * way in and out, so callers never share references with the store.
+ */
+class MemoryCollection<T extends StoredDocument> implements MfaCollection<T> {
+  readonly #docs = new Map<string, Doc>()
+  readonly #unique: IndexSpec[] = []
+  constructor (readonly name: string) {}
+
+  #matching (filter: object, sort?: SortSpec, limit?: number): Doc[] {
+    let cursor = find([...this.#docs.values()], filter as Record<string, unknown>)
+    if (sort) cursor = cursor.sort(sort)
+    if (limit) cursor = cursor.limit(limit)
+    return cursor.all() as Doc[]
+  }
+
+  #checkUnique (candidate: Doc): void {
+    for (const index of this.#unique) {
+      const fields = Object.keys(index.key)
+      const values = fields.map((f) => getPath(candidate, f))
+      if (index.sparse && values.every((v) => v === undefined)) continue
+      const key = JSON.stringify(values)
+      for (const other of this.#docs.values()) {
+        if (other._id !== candidate._id && JSON.stringify(fields.map((f) => getPath(other, f))) === key) {
+          throw new DuplicateKeyError(this.name, index.name)
+        }
+      }
+    }
+  }
+
+  #write (doc: Doc, replacing: boolean): void {
+    if (!replacing && this.#docs.has(doc._id)) throw new DuplicateKeyError(this.name, '_id_')
+    this.#checkUnique(doc)
+    this.#docs.set(doc._id, structuredClone(doc))
+  }
+
+  #updated (doc: Doc, update: object): { next: Doc, modified: boolean } {
+    const next = structuredClone(doc)
+    const { $setOnInsert: _ignored, ...modifier } = update as Record<string, unknown>
+    const changed = applyUpdate(next, modifier as never)
+    return { next, modified: changed.length > 0 }
+  }
+
+  #upserted (filter: object, update: object): Doc {
+    const base: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(filter)) {
+      if (!key.startsWith('$') && !isOperatorObject(value)) base[key] = value
+    }
+    const { $setOnInsert, ...modifier } = update as Record<string, Record<string, unknown> | undefined>
+    applyUpdate(base, modifier as never)
+    Object.assign(base, $setOnInsert ?? {})
+    if (typeof base._id !== 'string') base._id = randomBytes(12).toString('hex')
+    return base as Doc
+  }
+
+  async insertOne (doc: T): Promise<void> { this.#write(doc as unknown as Doc, false) }
+
+  async insertMany (docs: T[]): Promise<void> { for (const doc of docs) this.#write(doc as unknown as Doc, false) }
+
+  async findOne (filter: object, options?: { sort?: SortSpec }): Promise<T | null> {
+    const [doc] = this.#matching(filter, options?.sort, 1)
+    return doc ? structuredClone(doc) as unknown as T : null
+  }
+
+  async find (filter: object, options?: { sort?: SortSpec, limit?: number }): Promise<T[]> {
+    return this.#matching(filter, options?.sort, options?.limit).map((d) => structuredClone(d) as unknown as T)
+  }
+
+  async countDocuments (filter: object): Promise<number> { return this.#matching(filter).length }
+
+  async updateOne (filter: object, update: object, options?: { upsert?: boolean }): Promise<UpdateResult> {
+    const [doc] = this.#matching(filter, undefined, 1)
+    if (!doc) {
+      if (!options?.upsert) return { matchedCount: 0, modifiedCount: 0, upsertedCount: 0 }
+      this.#write(this.#upserted(filter, update), false)
+      return { matchedCount: 0, modifiedCount: 0, upsertedCount: 1 }
+    }
+    const { next, modified } = this.#updated(doc, update)
+    if (modified) this.#write(next, true)
+    return { matchedCount: 1, modifiedCount: modified ? 1 : 0, upsertedCount: 0 }
+  }
+
+  async updateMany (filter: object, update: object): Promise<UpdateResult> {
+    const changes = this.#matching(filter).map((doc) => this.#updated(doc, update))
+    for (const { next, modified } of changes) if (modified) this.#write(next, true)
+    return { matchedCount: changes.length, modifiedCount: changes.filter((c) => c.modified).length, upsertedCount: 0 }
+  }
+
+  async findOneAndUpdate (filter: object, update: object,
+    options?: { returnDocument?: 'before' | 'after', upsert?: boolean, sort?: SortSpec }): Promise<T | null> {
+    const [doc] = this.#matching(filter, options?.sort, 1)
+    if (!doc) {
+      if (!options?.upsert) return null
+      const created = this.#upserted(filter, update)
+      this.#write(created, false)
+      return options.returnDocument === 'before' ? null : structuredClone(created) as unknown as T
+    }
+    const { next, modified } = this.#updated(doc, update)
+    if (modified) this.#write(next, true)
+    return structuredClone(options?.returnDocument === 'before' ? doc : next) as unknown as T
+  }
+
+  async findOneAndDelete (filter: object, options?: { sort?: SortSpec }): Promise<T | null> {
+    const [doc] = this.#matching(filter, options?.sort, 1)
+    if (!doc) return null
+    this.#docs.delete(doc._id)
+    return structuredClone(doc) as unknown as T
+  }
+
+  async deleteOne (filter: object): Promise<number> {
+    const [doc] = this.#matching(filter, undefined, 1)
+    return doc && this.#docs.delete(doc._id) ? 1 : 0
+  }
+
+  async deleteMany (filter: object): Promise<number> {
+    const docs = this.#matching(filter)
+    for (const doc of docs) this.#docs.delete(doc._id)
+    return docs.length
+  }
+
+  async createIndexes (specs: IndexSpec[]): Promise<void> {
+    for (const spec of specs) {
+      if (spec.unique && !this.#unique.some((u) => u.name === spec.name)) this.#unique.push(spec)
+    }
+  }
+}
+
+/**
+ * The development store: nothing persists and nothing is shared between processes. Pass the same
+ * instance to several apps in one process to make them behave as instances on one database.
+ */
+export function createMemoryStore (): MfaStore {
+  const collections = new Map<string, MemoryCollection<StoredDocument>>()
+  return {
+    kind: 'memory',
+    collection<T extends StoredDocument> (name: string): MfaCollection<T> {
+      let c = collections.get(name)
+      if (!c) collections.set(name, c = new MemoryCollection(name))
+      return c as unknown as MfaCollection<T>
+    }
+  }
+}
+
