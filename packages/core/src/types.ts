@@ -1,5 +1,5 @@
 import type {} from '@fastify/session'
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import type { EmitInput, EventHook, MfaEvent } from './events.js'
 import type { FactorRegistry } from './factors.js'
 import type { RequireOptions } from './guards.js'
@@ -7,6 +7,22 @@ import type { MfaCrypto } from './rotation.js'
 import type { MfaSessionState, RequestMfa } from './state.js'
 import type { IndexSpec, MfaCollection, MfaStore, StoredDocument } from './store/types.js'
 import type { UserRecords } from './users.js'
+
+/** Set by @fastify-mfa/remember-device; mfa-login calls it without importing the package. */
+export interface RememberDeviceApi {
+  /** True when the request carries a valid remembered-device cookie of `userId` (marks it used). */
+  check(request: FastifyRequest, userId: string): Promise<boolean>
+  /** Issues the cookie and its record after a successful second factor. */
+  remember(request: FastifyRequest, reply: FastifyReply, userId: string): Promise<void>
+  /** Revokes every remembered device of the user. */
+  revokeAll(userId: string, request?: FastifyRequest): Promise<number>
+}
+
+/** Set by @fastify-mfa/backup-codes; other factors call it when a user enrols a first factor. */
+export interface RecoveryCodesApi {
+  /** Issues codes when the user has none; returns them (shown once) or null. */
+  issueIfNone(userId: string, request?: FastifyRequest): Promise<string[] | null>
+}
 
 /** Contributes one field of `GET /mfa` (e.g. `totp: true`). */
 export type SummaryProvider = (userId: string) => Promise<unknown>
@@ -53,6 +69,10 @@ export interface MfaApi {
   addSummary(key: string, provider: SummaryProvider): void
   summary(userId: string): Promise<Record<string, unknown>>
   stats(): Promise<MfaStats>
+  /** Present when @fastify-mfa/remember-device is registered. */
+  devices?: RememberDeviceApi
+  /** Present when @fastify-mfa/backup-codes is registered. */
+  recoveryCodes?: RecoveryCodesApi
 }
 
 declare module 'fastify' {

@@ -8,3 +8,24 @@ interface Subtests<T> { test(name: string, fn: (t: T) => Promise<void>): Promise
 export function testDb (t: Teardown): Promise<Db>
 export function storeKinds (): Array<'memory' | 'mongodb'>
 export function eachStore<T extends Teardown & Subtests<T>> (t: T, fn: (t: T, store: 'memory' | Db, kind: 'memory' | 'mongodb') => Promise<void>): Promise<void>
+
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse, FastifyPluginAsync, FastifyPluginCallback } from 'fastify'
+export interface FakeClock { ms: number, now(): number, advance(seconds: number): void }
+export function fakeClock (startMs?: number): FakeClock
+type AnyPlugin = FastifyPluginAsync<any> | FastifyPluginCallback<any>
+export interface TestAppOptions {
+  core: AnyPlugin
+  store: unknown
+  coreOptions?: Record<string, unknown>
+  plugins?: Array<[AnyPlugin, Record<string, unknown>?]>
+  clock?: FakeClock
+  logger?: unknown
+  routes?: (app: FastifyInstance) => Promise<void> | void
+}
+export function buildTestApp (t: Teardown, options: TestAppOptions): Promise<FastifyInstance>
+export interface Agent {
+  inject(opts: InjectOptions): Promise<LightMyRequestResponse>
+  jar: Map<string, string>
+  signIn(state: Record<string, unknown>): Promise<void>
+}
+export function agent (app: FastifyInstance): Agent
