@@ -1,4 +1,4 @@
-import type {} from '@fastify/session'
+/// <reference types="@fastify/session" preserve="true" />
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import type { EmitInput, EventHook, MfaEvent } from './events.js'
 import type { FactorRegistry } from './factors.js'
@@ -47,7 +47,7 @@ export interface MfaApi {
   /** A collection named with the configured prefix. */
   collection<T extends StoredDocument>(name: string): MfaCollection<T>
   /** Indexes are created idempotently when the server becomes ready. */
-  ensureIndexes(collection: MfaCollection<never>, specs: IndexSpec[]): void
+  ensureIndexes<T extends StoredDocument>(collection: MfaCollection<T>, specs: IndexSpec[]): void
   readonly factors: FactorRegistry
   readonly crypto: MfaCrypto
   /** Writes the audit event to `mfa_events`, logs it and calls the hooks. */

@@ -29,3 +29,4 @@ export interface Agent {
   signIn(state: Record<string, unknown>): Promise<void>
 }
 export function agent (app: FastifyInstance): Agent
+export function freshStore (t: Teardown, kind: 'memory' | 'mongodb'): Promise<'memory' | Db>

@@ -60,3 +60,8 @@ export async function eachStore (t, fn) {
     })
   }
 }
+
+/** A new, empty store of `kind` for one test: `'memory'`, or a fresh MongoDB database dropped in teardown. */
+export async function freshStore (t, kind) {
+  return kind === 'memory' ? 'memory' : await testDb(t)
+}

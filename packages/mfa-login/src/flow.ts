@@ -1,0 +1,126 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { errors as coreErrors, sha256, withDetails, type FactorResult, type MfaApi } from '@fastify-mfa/core'
+import { errors } from './errors.js'
+import type { LoginUser, ResolvedLoginOptions } from './options.js'
+import { establishSession, signedInState } from './session.js'
+import type { LoginStore, PendingLogin } from './store.js'
+import type { LoginAnswer } from './types.js'
+
+const DAY = 86_400_000
+
+export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: LoginStore) {
+  async function rolePolicyMethods (user: LoginUser): Promise<string[] | null> {
+    const roles = await opts.getRoles(user)
+    const policies = roles.map((r) => opts.roles[r]).filter((p) => p !== undefined)
+    if (policies.length === 0) return null
+    // A user with several restricted roles must satisfy all of them.
+    return policies.reduce<string[]>((acc, p, i) => i === 0 ? [...p.methods] : acc.filter((m) => p.methods.includes(m)), [])
+  }
+
+  function pastGracePeriod (user: LoginUser): boolean {
+    const created = user.createdAt !== undefined ? new Date(user.createdAt).getTime() : mfa.now()
+    const start = Math.max(created, opts.policyStart?.getTime() ?? 0)
+    return mfa.now() > start + opts.gracePeriod * DAY
+  }
+
+  /** Users without MFA are nudged after a new device or a security change (SPEC §5). */
+  async function shouldSuggestEnrollment (request: FastifyRequest, userId: string): Promise<boolean> {
+    const events = await mfa.events.recent(userId, 30)
+    const lastLogin = events.find((e) => e.type === 'login.success')
+    if (!lastLogin) return false
+    const changed = events.some((e) => (e.type === 'security_stamp.changed' || e.type === 'login.locked') && e.at > lastLogin.at)
+    const ua = request.headers['user-agent'] ?? null
+    const knownDevice = events.some((e) => e.type === 'login.success' && e.userAgent === ua)
+    return changed || !knownDevice
+  }
+
+  async function complete (request: FastifyRequest, state: Parameters<typeof signedInState>[0]): Promise<LoginAnswer> {
+    await establishSession(request, signedInState(state))
+    await mfa.emit('login.success', { userId: state.userId, request, method: state.mfaMethod ?? null, details: { aal: state.aal, amr: state.amr } })
+    return {
+      step: 'complete',
+      aal: state.aal,
+      ...(state.enrollOnly ? { enrollmentRequired: true } : {}),
+      ...(state.suggestEnrollment ? { suggestEnrollment: true } : {})
+    }
+  }
+
+  /** After the first factor: finish, or open a pending login for the second factor. */
+  async function begin (request: FastifyRequest, reply: FastifyReply, userId: string, firstFactor: string[] = ['pwd']): Promise<LoginAnswer> {
+    const user = await opts.getUser(userId)
+    if (!user) throw new errors.FST_MFA_INVALID_CREDENTIALS()
+    const authTime = mfa.nowSeconds()
+    const enrolled = await mfa.factors.enrolled(userId)
+    const required = await rolePolicyMethods(user)
+    const offered = required ? enrolled.filter((m) => required.includes(m)) : enrolled
+    if (offered.length === 0) {
+      const mustEnrol = required !== null || (opts.mode === 'required' && pastGracePeriod(user))
+      const suggest = enrolled.length === 0 && await shouldSuggestEnrollment(request, userId)
+      return await complete(request, { userId, aal: 1, amr: firstFactor, authTime, enrollOnly: mustEnrol, suggestEnrollment: suggest || (!mustEnrol && opts.mode === 'required') })
+    }
+    // A remembered device stands in for the second factor, but never for a role that needs specific methods.
+    if (required === null && mfa.devices && await mfa.devices.check(request, userId)) {
+      return await complete(request, { userId, aal: 2, amr: [...firstFactor, 'rmd', 'mfa'], authTime })
+    }
+    const { token, doc } = await store.create(userId, offered, firstFactor)
+    await establishSession(request, { aal: 0, amr: [], pending: { id: doc._id, expiresAt: Math.floor(doc.expiresAt.getTime() / 1000), methods: offered } })
+    await mfa.emit('login.password_ok', { userId, request, details: { methods: offered } })
+    return { step: 'mfa', mfaToken: token, methods: offered, expiresAt: doc.expiresAt.toISOString() }
+  }
+
+  async function findPending (request: FastifyRequest, mfaToken: string | undefined): Promise<PendingLogin> {
+    const id = mfaToken ? sha256(mfaToken) : request.session.get('mfa')?.pending?.id
+    const pending = id ? await store.find(id) : null
+    if (!pending) throw new errors.FST_MFA_LOGIN_EXPIRED()
+    return pending
+  }
+
+  async function assertNotLocked (userId: string): Promise<void> {
+    const ms = await store.lockedFor(userId)
+    if (ms > 0) throw withDetails(new errors.FST_MFA_LOCKED(), { retryAfter: Math.ceil(ms / 1000) })
+  }
+
+  /** Wrong second factor: counts toward the account lockout and answers 401 (or 423 when it locked). */
+  async function refuse (request: FastifyRequest, userId: string, method: string, result: FactorResult, attemptsLeft?: number): Promise<never> {
+    await mfa.emit('mfa.code_refused', { userId, method, request, details: { reason: result.ok ? 'unknown' : result.reason } })
+    const lockedMs = await store.recordFailure(userId)
+    if (lockedMs > 0) {
+      await mfa.emit('login.locked', { userId, method, request, details: { seconds: Math.ceil(lockedMs / 1000) } })
+      throw withDetails(new errors.FST_MFA_LOCKED(), { retryAfter: Math.ceil(lockedMs / 1000) })
+    }
+    const err = new coreErrors.FST_MFA_INVALID_CODE()
+    throw attemptsLeft === undefined ? err : withDetails(err, { attemptsLeft })
+  }
+
+  /** Second step of a login: checks one factor against the pending login, then signs in. */
+  async function verifyPending (request: FastifyRequest, reply: FastifyReply, input: { mfaToken?: string, method: string, rememberDevice?: boolean },
+    check: (userId: string) => Promise<FactorResult>): Promise<LoginAnswer> {
+    const pending = await findPending(request, input.mfaToken)
+    if (!pending.methods.includes(input.method)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: pending.methods })
+    await assertNotLocked(pending.userId)
+    const attemptsLeft = await store.takeAttempt(pending._id)
+    if (attemptsLeft === null) {
+      await store.discard(pending._id)
+      throw new errors.FST_MFA_LOGIN_EXPIRED()
+    }
+    const result = await check(pending.userId)
+    if (!result.ok || result.userId !== pending.userId) {
+      if (attemptsLeft === 0) await store.discard(pending._id)
+      return await refuse(request, pending.userId, input.method, result, attemptsLeft)
+    }
+    if (!await store.consume(pending._id)) throw new errors.FST_MFA_LOGIN_EXPIRED()
+    await store.discard(pending._id)
+    await store.resetFailures(pending.userId)
+    await mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request })
+    const answer = await complete(request, {
+      userId: pending.userId, aal: result.aal, amr: [...pending.firstFactor, ...result.amr, 'mfa'],
+      authTime: pending.authTime, mfaTime: mfa.nowSeconds(), mfaMethod: input.method
+    })
+    if (input.rememberDevice && mfa.devices) await mfa.devices.remember(request, reply, pending.userId)
+    return answer
+  }
+
+  return { begin, verifyPending, findPending, assertNotLocked, refuse, complete, discardPending: store.discard }
+}
+
+export type LoginFlow = ReturnType<typeof createFlow>

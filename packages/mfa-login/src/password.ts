@@ -1,0 +1,28 @@
+import bcrypt from 'bcrypt'
+import type { LoginUser } from './options.js'
+
+/**
+ * The password step costs one bcrypt comparison whether or not the user exists: unknown users are
+ * compared against a dummy hash of the cost real hashes use (learned from the last one seen).
+ */
+export function createPasswordCheck (defaultCost: number) {
+  const dummies = new Map<number, Promise<string>>()
+  let cost = defaultCost
+  const dummyHash = (c: number): Promise<string> => {
+    let hash = dummies.get(c)
+    if (!hash) dummies.set(c, hash = bcrypt.hash('fastify-mfa dummy password', c))
+    return hash
+  }
+  return {
+    async verifyBcrypt (user: LoginUser, password: string): Promise<boolean> {
+      if (typeof user.passwordHash !== 'string') return false
+      const seen = /^\$2[aby]\$(\d\d)\$/.exec(user.passwordHash)
+      if (seen) cost = Number(seen[1])
+      return await bcrypt.compare(password, user.passwordHash)
+    },
+    async burn (password: string): Promise<void> {
+      await bcrypt.compare(password, await dummyHash(cost))
+    },
+    warmUp: () => dummyHash(cost)
+  }
+}

@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { errors as coreErrors, sha256, type FactorResult, type MfaFactor } from '@fastify-mfa/core'
+import { errors } from '../errors.js'
+import type { LoginFlow } from '../flow.js'
+import type { ResolvedLoginOptions } from '../options.js'
+import type { createPasswordCheck } from '../password.js'
+import { ceremonyBinding } from '../session.js'
+import * as s from './schemas.js'
+
+export interface LoginRouteDeps {
+  flow: LoginFlow
+  opts: ResolvedLoginOptions
+  password: ReturnType<typeof createPasswordCheck>
+  limits: { ip: object, account: (key: (r: FastifyRequest) => string) => unknown[] }
+}
+
+/** A registered factor of the wanted kind, or 400 (unknown methods are bad input, not a login failure). */
+export function factorOf (fastify: FastifyInstance, id: string, kind: MfaFactor['kind']): MfaFactor {
+  const factor = fastify.mfa.factors.get(id)
+  if (!factor || factor.kind !== kind) throw new errors.FST_MFA_METHOD_NOT_ALLOWED()
+  return factor
+}
+
+export function checkCode (factor: MfaFactor, userId: string, code: string, request: FastifyRequest): Promise<FactorResult> {
+  return factor.verifyCode!(userId, code.trim(), request)
+}
+
+const pendingKey = (r: FastifyRequest): string => {
+  const body = r.body as { mfaToken?: string } | undefined
+  return `pending:${body?.mfaToken ? sha256(body.mfaToken) : r.session.get('mfa')?.pending?.id ?? r.ip}`
+}
+
+export async function loginRoutes (routes: FastifyInstance, { flow, password, limits, opts }: LoginRouteDeps): Promise<void> {
+  const mfa = routes.mfa
+  const config = { rateLimit: limits.ip }
+
+  routes.post<{ Body: { login: string, password: string } }>('/login', {
+    config, schema: { body: s.loginBody },
+    preHandler: limits.account((r) => `login:${String((r.body as { login?: string }).login).trim().toLowerCase()}`) as never
+  }, async (request, reply) => {
+    const user = await opts.findUserByLogin(request.body.login.trim())
+    // One bcrypt comparison either way, and one answer: unknown user and wrong password look alike.
+    const ok = user ? await opts.verifyPassword(user, request.body.password) : (await password.burn(request.body.password), false)
+    if (!user || !ok) {
+      await mfa.emit('login.password_failed', { userId: user?.id ?? null, request, details: { knownUser: user !== null } })
+      throw new errors.FST_MFA_INVALID_CREDENTIALS()
+    }
+    return await flow.begin(request, reply, user.id)
+  })
+
+  routes.post<{ Body: { mfaToken?: string, method: string, code: string, rememberDevice?: boolean } }>('/login/verify', {
+    config, schema: { body: s.verifyBody }, preHandler: limits.account(pendingKey) as never
+  }, async (request, reply) => {
+    const factor = factorOf(routes, request.body.method, 'code')
+    return await flow.verifyPending(request, reply, request.body, (userId) => checkCode(factor, userId, request.body.code, request))
+  })
+
+  routes.post<{ Params: { method: string }, Body: { mfaToken?: string } }>('/login/:method/options', {
+    config, schema: { params: s.methodParams, body: s.ceremonyOptionsBody }
+  }, async (request) => {
+    const factor = factorOf(routes, request.params.method, 'ceremony')
+    const pending = await flow.findPending(request, request.body?.mfaToken)
+    if (!pending.methods.includes(factor.id)) throw new errors.FST_MFA_METHOD_NOT_ALLOWED()
+    return await factor.challenge!(pending.userId, { purpose: 'login', binding: pending._id, request })
+  })
+
+  routes.post<{ Params: { method: string }, Body: { mfaToken?: string, response: object, rememberDevice?: boolean } }>('/login/:method/verify', {
+    config, schema: { params: s.methodParams, body: s.ceremonyVerifyBody }, preHandler: limits.account(pendingKey) as never
+  }, async (request, reply) => {
+    const factor = factorOf(routes, request.params.method, 'ceremony')
+    const pending = await flow.findPending(request, request.body.mfaToken)
+    return await flow.verifyPending(request, reply, { ...request.body, method: factor.id },
+      (userId) => factor.verifyResponse!(userId, request.body.response, { purpose: 'login', binding: pending._id, request }))
+  })
+
+  const passkeyFactor = (): MfaFactor => {
+    const factor = mfa.factors.list().find((f) => f.kind === 'ceremony' && f.phishingResistant)
+    if (!factor) throw new errors.FST_MFA_METHOD_NOT_ALLOWED()
+    return factor
+  }
+
+  routes.post('/passkey/options', { config, schema: { body: { type: 'object', additionalProperties: false, maxProperties: 0 } } }, async (request) =>
+    await passkeyFactor().challenge!(null, { purpose: 'passkey', binding: ceremonyBinding(request), request }))
+
+  routes.post<{ Body: { response: object } }>('/passkey/verify', { config, schema: { body: s.passkeyVerifyBody } }, async (request, reply) => {
+    const factor = passkeyFactor()
+    const result = await factor.verifyResponse!(null, request.body.response, { purpose: 'passkey', binding: ceremonyBinding(request), request })
+    if (!result.ok) {
+      await mfa.emit('login.passkey_failed', { method: factor.id, request, details: { reason: result.reason } })
+      throw new coreErrors.FST_MFA_INVALID_CODE()
+    }
+    await flow.assertNotLocked(result.userId)
+    // Without user verification a passkey is one factor: the login continues like after a password.
+    if (result.aal < 2) return await flow.begin(request, reply, result.userId, result.amr)
+    const now = mfa.nowSeconds()
+    return await flow.complete(request, { userId: result.userId, aal: result.aal, amr: [...result.amr, 'mfa'], authTime: now, mfaTime: now, mfaMethod: factor.id })
+  })
+
+  routes.post('/logout', async (request, reply) => {
+    const state = request.session.get('mfa')
+    if (state?.pending) await flow.discardPending(state.pending.id)
+    if (state?.userId) await mfa.emit('logout', { userId: state.userId, request })
+    await request.session.destroy()
+    return reply.code(204).send()
+  })
+}

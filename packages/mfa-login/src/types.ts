@@ -1,0 +1,29 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Aal } from '@fastify-mfa/core'
+
+export type LoginAnswer =
+  | { step: 'complete', aal: Aal, enrollmentRequired?: boolean, suggestEnrollment?: boolean }
+  | { step: 'mfa', mfaToken: string, methods: string[], expiresAt: string }
+
+export interface LoginApi {
+  /** For hosts with their own password check: answers exactly like `POST /auth/login` after it. */
+  begin(request: FastifyRequest, reply: FastifyReply, userId: string): Promise<LoginAnswer>
+}
+
+export interface AdminApi {
+  /** Support-assisted recovery: removes factors, remembered devices and pending logins; new security stamp. */
+  reset(userId: string, input: { actor: string, reason: string, request?: FastifyRequest }): Promise<void>
+}
+
+declare module '@fastify-mfa/core' {
+  interface MfaApi {
+    login: LoginApi
+    admin: AdminApi
+  }
+}
+
+declare module 'fastify' {
+  interface Session {
+    mfaCeremony?: string
+  }
+}

@@ -1,0 +1,60 @@
+import bcrypt from 'bcrypt'
+import { agent, buildTestApp, fakeClock, type FakeClock } from '@fastify-mfa/testing'
+import mfaCore, { type FactorResult, type MfaFactor } from '@fastify-mfa/core'
+import mfaLogin, { type LoginUser, type MfaLoginOptions } from '../src/index.js'
+
+export const PASSWORD = 'correct horse battery staple'
+const hash = bcrypt.hashSync(PASSWORD, 4)
+
+/** A code factor for tests: code `ok-<userId>` passes for enrolled users; every call is counted. */
+export function fakeCodeFactor (id: string, enrolled: Set<string>, extra: Partial<MfaFactor> = {}) {
+  const calls: string[] = []
+  const factor: MfaFactor = {
+    id, amr: 'otp', kind: 'code',
+    isEnrolled: async (userId) => enrolled.has(userId),
+    enrolledUserIds: async () => [...enrolled],
+    async verifyCode (userId, code): Promise<FactorResult> {
+      calls.push(code)
+      return code === `ok-${userId}` ? { ok: true, userId, amr: ['otp'], aal: 2 } : { ok: false, reason: 'invalid' }
+    },
+    remove: async (userId) => { enrolled.delete(userId) },
+    ...extra
+  }
+  return { factor, calls }
+}
+
+export interface Setup {
+  users: Map<string, LoginUser>
+  clock: FakeClock
+  store?: unknown
+  login?: Partial<MfaLoginOptions>
+  factors?: MfaFactor[]
+  plugins?: Array<[never, object?]>
+}
+
+export async function buildLoginApp (t: Parameters<typeof buildTestApp>[0], setup: Setup) {
+  const { users, clock } = setup
+  const app = await buildTestApp(t, {
+    core: mfaCore,
+    store: setup.store ?? 'memory',
+    clock,
+    plugins: [[mfaLogin, {
+      findUserByLogin: async (login: string) => [...users.values()].find((u) => (u as { email?: string }).email === login) ?? null,
+      getUser: async (id: string) => users.get(id) ?? null,
+      bcryptCost: 4,
+      ...setup.login
+    }], ...(setup.plugins ?? [])],
+    routes: async (app) => {
+      for (const f of setup.factors ?? []) app.mfa.factors.register(f)
+      app.get('/protected', { preHandler: app.mfa.require({ aal: 2 }) }, async () => ({ ok: true }))
+      app.get('/mfa-manage', { preHandler: app.mfa.guards.manage }, async () => ({ ok: true }))
+    }
+  })
+  return app
+}
+
+export function user (id: string, extra: Partial<LoginUser> = {}): LoginUser & { email: string } {
+  return { id, email: `${id}@example.com`, passwordHash: hash, createdAt: new Date(Date.UTC(2029, 11, 30)), roles: [], ...extra }
+}
+
+export { agent, fakeClock }

@@ -1,0 +1,135 @@
+import t from 'tap'
+import { eachStore, freshStore } from '@fastify-mfa/testing'
+import { PASSWORD, agent, buildLoginApp, fakeClock, fakeCodeFactor, user } from './helpers.js'
+
+const login = (a: ReturnType<typeof agent>, email: string, password = PASSWORD, headers = {}) =>
+  a.inject({ method: 'POST', url: '/auth/login', payload: { login: email, password }, headers })
+
+await eachStore(t, async (t, _store, kind) => {
+  const setup = async (t: Parameters<typeof buildLoginApp>[0], login: object = {}) => {
+    const clock = fakeClock()
+    const store = await freshStore(t, kind)
+    const users = new Map([['alice', user('alice')], ['bob', user('bob')], ['carol', user('carol')]])
+    const totp = fakeCodeFactor('totp', new Set(['alice', 'bob']))
+    const app = await buildLoginApp(t, { users, clock, store, factors: [totp.factor], login: { rateLimit: false, ...login } })
+    return { app, clock, totp, users }
+  }
+
+  t.test('unknown user and wrong password are indistinguishable', async (t) => {
+    const { app } = await setup(t)
+    const a = agent(app)
+    const unknown = await login(a, 'nobody@example.com')
+    const wrong = await login(a, 'alice@example.com', 'wrong password')
+    t.equal(unknown.statusCode, 401)
+    t.same(unknown.json(), wrong.json())
+    t.equal(unknown.json().code, 'FST_MFA_INVALID_CREDENTIALS')
+  })
+
+  t.test('skipping step two: a pending login reaches neither protected nor factor routes', async (t) => {
+    const { app } = await setup(t)
+    const a = agent(app)
+    const res = await login(a, 'alice@example.com')
+    t.match(res.json(), { step: 'mfa', methods: ['totp'] })
+    t.equal((await a.inject({ url: '/protected' })).statusCode, 401)
+    t.equal((await a.inject({ url: '/mfa-manage' })).statusCode, 401)
+    t.equal((await a.inject({ url: '/mfa' })).statusCode, 401)
+    const session = (await a.inject({ url: '/auth/session' })).json()
+    t.equal(session.userId, null)
+    t.same(session.pending.methods, ['totp'])
+  })
+
+  t.test('a user without MFA signs in at aal 1', async (t) => {
+    const { app } = await setup(t)
+    const a = agent(app)
+    t.match((await login(a, 'carol@example.com')).json(), { step: 'complete', aal: 1 })
+    t.equal((await a.inject({ url: '/protected' })).statusCode, 403)
+    t.match((await a.inject({ url: '/auth/session' })).json(), { userId: 'carol', aal: 1, amr: ['pwd'] })
+  })
+
+  t.test('session fixation: the session id changes at the password step and at completion', async (t) => {
+    const { app } = await setup(t)
+    const a = agent(app)
+    await a.inject({ method: 'POST', url: '/auth/passkey/options', payload: {} }).catch(() => {})
+    const before = a.jar.get('sessionId')
+    await login(a, 'alice@example.com')
+    const pendingId = a.jar.get('sessionId')
+    t.not(pendingId, before)
+    const done = await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'ok-alice' } })
+    t.match(done.json(), { step: 'complete', aal: 2 })
+    t.not(a.jar.get('sessionId'), pendingId)
+    const replayed = await app.inject({ url: '/protected', headers: { cookie: `sessionId=${pendingId}` } })
+    t.equal(replayed.statusCode, 401, 'the pre-MFA session id grants nothing')
+    t.equal((await a.inject({ url: '/protected' })).statusCode, 200)
+    t.match((await a.inject({ url: '/auth/session' })).json(), { userId: 'alice', aal: 2, amr: ['pwd', 'otp', 'mfa'], mfaMethod: 'totp' })
+  })
+
+  t.test('mfaToken works without cookies, once', async (t) => {
+    const { app } = await setup(t)
+    const first = await login(agent(app), 'alice@example.com')
+    const { mfaToken } = first.json()
+    const verify = () => app.inject({ method: 'POST', url: '/auth/login/verify', payload: { mfaToken, method: 'totp', code: 'ok-alice' } })
+    t.equal((await verify()).statusCode, 200)
+    const replay = await verify()
+    t.equal(replay.statusCode, 400)
+    t.equal(replay.json().code, 'FST_MFA_LOGIN_EXPIRED', 'replaying an mfaToken fails')
+  })
+
+  t.test('an expired mfaToken is refused', async (t) => {
+    const { app, clock } = await setup(t)
+    const { mfaToken } = (await login(agent(app), 'alice@example.com')).json()
+    clock.advance(301)
+    const res = await app.inject({ method: 'POST', url: '/auth/login/verify', payload: { mfaToken, method: 'totp', code: 'ok-alice' } })
+    t.equal(res.json().code, 'FST_MFA_LOGIN_EXPIRED')
+  })
+
+  t.test('wrong codes count down attemptsLeft; the sixth try finds the login spent', async (t) => {
+    const { app } = await setup(t, { lockout: { threshold: 50 } })
+    const { mfaToken } = (await login(agent(app), 'alice@example.com')).json()
+    const left: number[] = []
+    for (let i = 0; i < 5; i++) {
+      const res = await app.inject({ method: 'POST', url: '/auth/login/verify', payload: { mfaToken, method: 'totp', code: 'nope' } })
+      t.equal(res.json().code, 'FST_MFA_INVALID_CODE')
+      left.push(res.json().attemptsLeft)
+    }
+    t.same(left, [4, 3, 2, 1, 0])
+    const res = await app.inject({ method: 'POST', url: '/auth/login/verify', payload: { mfaToken, method: 'totp', code: 'ok-alice' } })
+    t.equal(res.json().code, 'FST_MFA_LOGIN_EXPIRED', 'even the right code fails on a spent login')
+  })
+
+  t.test('12 parallel wrong guesses on one pending login: at most 5 evaluated', async (t) => {
+    const { app, totp } = await setup(t, { lockout: { threshold: 50 } })
+    const { mfaToken } = (await login(agent(app), 'alice@example.com')).json()
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+      app.inject({ method: 'POST', url: '/auth/login/verify', payload: { mfaToken, method: 'totp', code: `guess-${i}` } })))
+    t.equal(totp.calls.length, 5, 'only five guesses reached the factor')
+    t.equal(results.filter((r) => r.json().code === 'FST_MFA_INVALID_CODE').length, 5)
+  })
+
+  t.test('a pending login of user A cannot be finished with user B\'s factor', async (t) => {
+    const { app } = await setup(t)
+    const a = agent(app)
+    await login(a, 'alice@example.com')
+    const res = await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'ok-bob' } })
+    t.equal(res.json().code, 'FST_MFA_INVALID_CODE')
+    t.equal((await a.inject({ url: '/protected' })).statusCode, 401)
+  })
+
+  t.test('logout discards the pending login', async (t) => {
+    const { app } = await setup(t)
+    const a = agent(app)
+    const { mfaToken } = (await login(a, 'alice@example.com')).json()
+    t.equal((await a.inject({ method: 'POST', url: '/auth/logout' })).statusCode, 204)
+    const res = await app.inject({ method: 'POST', url: '/auth/login/verify', payload: { mfaToken, method: 'totp', code: 'ok-alice' } })
+    t.equal(res.json().code, 'FST_MFA_LOGIN_EXPIRED')
+  })
+
+  t.test('an unknown method or bad body is a 400 that changes nothing', async (t) => {
+    const { app } = await setup(t)
+    const a = agent(app)
+    await login(a, 'alice@example.com')
+    t.equal((await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'sms', code: '1' } })).json().code, 'FST_MFA_METHOD_NOT_ALLOWED')
+    t.equal((await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp' } })).statusCode, 400)
+    t.equal((await a.inject({ method: 'POST', url: '/auth/login', payload: { login: 'x' } })).statusCode, 400)
+    t.equal((await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'ok-alice' } })).statusCode, 200)
+  })
+})
