@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import Fastify, { type FastifyInstance } from 'fastify'
+import cookie from '@fastify/cookie'
+import session from '@fastify/session'
+import { MongoClient } from 'mongodb'
+import mfaCore, { createMemoryStore, createMongoStore, type MfaStore } from '@fastify-mfa/core'
+import totp from '@fastify-mfa/totp'
+import backupCodes from '@fastify-mfa/backup-codes'
+import webauthn from '@fastify-mfa/webauthn'
+import rememberDevice from '@fastify-mfa/remember-device'
+import mfaLogin from '@fastify-mfa/mfa-login'
+import type { AppConfig } from './config.js'
+import { pageRoutes } from './pages.js'
+import { CollectionSessionStore } from './sessionStore.js'
+import { createUsers, PASSWORD_COST } from './users.js'
+
+const require = createRequire(import.meta.url)
+const publicDir = new URL('../public/', import.meta.url)
+const assets: Record<string, [string, string]> = {
+  'app.js': [new URL('app.js', publicDir).pathname, 'text/javascript'],
+  'style.css': [new URL('style.css', publicDir).pathname, 'text/css'],
+  // The package exports only its modules; its browser bundle sits beside them (its "unpkg" file).
+  'webauthn.js': [join(dirname(require.resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js'), 'text/javascript']
+}
+
+/** Builds the example host app. `store` overrides MONGODB_URI (tests share one store between instances). */
+export async function buildApp (config: AppConfig, overrides: { store?: MfaStore, logger?: boolean } = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: overrides.logger ?? { level: 'info' }, trustProxy: false })
+  let store = overrides.store
+  let client: MongoClient | null = null
+  if (!store && config.mongodbUri) {
+    client = await new MongoClient(config.mongodbUri).connect()
+    store = createMongoStore(client.db())
+  }
+  store ??= createMemoryStore()
+  if (client) app.addHook('onClose', async () => { await client!.close() })
+  for (const warning of config.warnings) app.log.warn(warning)
+  if (store.kind === 'memory') app.log.warn('No MONGODB_URI: users, sessions and MFA data live in memory and are lost on restart')
+
+  const users = createUsers(store, config.adminEmails)
+  const secure = config.origin.startsWith('https://')
+  await app.register(cookie)
+  await app.register(session, {
+    secret: config.sessionSecret,
+    saveUninitialized: false,
+    cookie: { secure, httpOnly: true, sameSite: 'lax', path: '/', maxAge: 8 * 3600 * 1000 },
+    store: new CollectionSessionStore(store.collection('sessions'))
+  })
+  await app.register(mfaCore, { store, encryptionKeys: [{ id: 'k1', key: config.encryptionKey }], freshAge: config.freshAge })
+  await app.register(backupCodes, {})
+  await app.register(totp, { issuer: 'Example Host App' })
+  await app.register(webauthn, { rpID: config.rpId, rpName: 'Example Host App', origins: [config.origin] })
+  await app.register(rememberDevice, {})
+  await app.register(mfaLogin, {
+    findUserByLogin: async (login: string) => await users.byEmail(login),
+    getUser: async (id: string) => await users.byId(id),
+    mode: config.mode,
+    gracePeriod: config.graceDays,
+    roles: { admin: { methods: ['webauthn'] } },
+    bcryptCost: PASSWORD_COST,
+    rateLimit: { max: config.authRateLimit }
+  })
+  app.addHook('onReady', users.ensureIndexes)
+
+  app.get('/healthz', async () => ({ ok: true }))
+  app.get<{ Params: { file: string } }>('/assets/:file', async (request, reply) => {
+    const asset = assets[request.params.file]
+    if (!asset) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'No such asset' })
+    return reply.type(asset[1]).header('cache-control', 'no-cache').send(await readFile(asset[0]))
+  })
+  app.post<{ Body: { email: string, password: string } }>('/api/signup', {
+    schema: {
+      body: {
+        type: 'object', additionalProperties: false, required: ['email', 'password'],
+        properties: { email: { type: 'string', format: 'email', maxLength: 254 }, password: { type: 'string', minLength: 8, maxLength: 200 } }
+      }
+    }
+  }, async (request, reply) => {
+    const user = await users.signup(request.body.email, request.body.password)
+    if (!user) return reply.code(409).send({ statusCode: 409, code: 'APP_EMAIL_TAKEN', error: 'Conflict', message: 'An account with this email exists; sign in instead' })
+    return reply.code(201).send({ id: user.id, email: user.email })
+  })
+  await pageRoutes(app, { users })
+  return app
+}

@@ -1,0 +1,91 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { createUsers } from './users.js'
+
+const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+function layout (request: FastifyRequest, title: string, page: string, body: string): string {
+  const signedIn = request.mfa.userId !== null
+  const nav = signedIn
+    ? '<a href="/settings/security">Security</a><a href="/admin">Admin</a><button type="button" data-action="logout" class="link">Sign out</button>'
+    : '<a href="/login">Sign in</a><a href="/signup">Create account</a>'
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escape(title)} · Example Host App</title><link rel="stylesheet" href="/assets/style.css"></head>
+<body data-page="${page}"><header><a class="brand" href="/">Example Host App</a><nav>${nav}</nav></header>
+<main>${body}</main><div id="toast" role="status" aria-live="polite"></div>
+<script src="/assets/webauthn.js"></script><script src="/assets/app.js" type="module"></script></body></html>`
+}
+
+const send = (reply: FastifyReply, html: string) => reply.type('text/html; charset=utf-8').send(html)
+
+export async function pageRoutes (app: FastifyInstance, { users }: { users: ReturnType<typeof createUsers> }): Promise<void> {
+  app.get('/', async (request, reply) => {
+    const user = request.mfa.userId ? await users.byId(request.mfa.userId) : null
+    const body = user
+      ? `<h1>Welcome back</h1><p>Signed in as <strong>${escape(user.email)}</strong> · assurance level <strong>${request.mfa.aal}</strong>
+         (${escape(request.mfa.amr.join(', '))}).</p><div id="nudge"></div><p><a class="button" href="/settings/security">Security settings</a></p>`
+      : '<h1>An app that already exists</h1><p>It has its own users and pages. fastify-mfa adds authenticator apps, backup codes, security keys and passkeys.</p><p><a class="button" href="/signup">Create an account</a> <a href="/login">Sign in</a></p>'
+    return send(reply, layout(request, 'Home', 'home', body))
+  })
+
+  app.get('/signup', async (request, reply) => send(reply, layout(request, 'Create account', 'signup', `
+    <h1>Create an account</h1>
+    <form id="signup-form" class="card"><label>Email <input name="email" type="email" autocomplete="username" required></label>
+    <label>Password <input name="password" type="password" autocomplete="new-password" minlength="8" required></label>
+    <button type="submit">Create account</button><p class="error" data-error></p></form>`)))
+
+  app.get('/login', async (request, reply) => send(reply, layout(request, 'Sign in', 'login', `
+    <h1>Sign in</h1>
+    <form id="password-form" class="card"><label>Email <input name="login" type="email" autocomplete="username webauthn" required></label>
+    <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+    <button type="submit">Continue</button><button type="button" data-action="passkey" class="secondary">Sign in with a passkey</button>
+    <p class="error" data-error></p></form>
+    <section id="second-factor" class="card" hidden><h2>Second factor</h2><p>Confirm it is you with one of your methods.</p>
+      <form id="code-form" data-method="totp"><label><span data-code-label>Code from your authenticator app</span>
+      <input name="code" inputmode="numeric" autocomplete="one-time-code" required></label>
+      <label class="check"><input type="checkbox" name="remember"> Remember this device for 30 days</label>
+      <button type="submit">Verify</button></form>
+      <p><button type="button" data-action="security-key" class="secondary" hidden>Use a security key or passkey</button>
+      <button type="button" data-action="use-backup" class="link" hidden>Use a backup code instead</button></p>
+      <p class="error" data-error></p></section>`)))
+
+  app.get('/settings/security', async (request, reply) => {
+    if (request.mfa.userId === null) return reply.redirect('/login')
+    return send(reply, layout(request, 'Security', 'security', `
+    <h1>Security settings</h1><div id="nudge"></div>
+    <section class="card" id="totp"><h2>Authenticator app</h2><p data-status>…</p>
+      <div data-setup hidden><p>Scan this QR code with your authenticator app, or enter the key by hand.</p>
+      <img data-qr alt="QR code for your authenticator app" width="200" height="200"><p>Key: <code data-secret></code></p>
+      <form id="totp-confirm"><label>Code from the app <input name="code" inputmode="numeric" autocomplete="one-time-code" required></label><button type="submit">Turn on</button></form></div>
+      <p><button type="button" data-action="totp-setup">Set up</button> <button type="button" data-action="totp-disable" class="danger" hidden>Turn off</button></p></section>
+    <section class="card" id="backup"><h2>Backup codes</h2><p data-status>…</p><div data-codes hidden><p>Save these codes now: each works once, and they are not shown again.</p>
+      <pre data-list></pre><button type="button" data-action="copy-codes" class="secondary">Copy</button> <button type="button" data-action="download-codes" class="secondary">Download</button></div>
+      <p><button type="button" data-action="regenerate-codes">Generate new codes</button></p></section>
+    <section class="card" id="keys"><h2>Security keys and passkeys</h2><ul data-list></ul>
+      <form id="key-add"><label>Name <input name="name" maxlength="64" placeholder="e.g. YubiKey, this laptop"></label><button type="submit">Add a key or passkey</button></form></section>
+    <section class="card" id="devices"><h2>Remembered devices</h2><ul data-list></ul><button type="button" data-action="revoke-all" class="secondary">Forget all devices</button></section>
+    <section class="card" id="events"><h2>Recent security events</h2><ol data-list></ol></section>
+    <dialog id="step-up"><form method="dialog" id="step-up-form"><h2>Confirm it is you</h2><p>This change needs a recent second factor.</p>
+      <label>Code (authenticator app or backup code) <input name="code" autocomplete="one-time-code"></label>
+      <button type="submit">Confirm</button> <button type="button" data-action="step-up-key" class="secondary">Use a security key</button>
+      <button type="button" data-action="step-up-cancel" class="link">Cancel</button><p class="error" data-error></p></form></dialog>`))
+  })
+
+  app.get('/admin', async (request, reply) => {
+    if (request.mfa.userId === null) return reply.redirect('/login')
+    const user = await users.byId(request.mfa.userId)
+    let denied: string | null = null
+    if (!user?.roles.includes('admin')) denied = 'Only administrators can open this page.'
+    else if (!(request.mfa.mfaMethod === 'webauthn' && request.mfa.isFresh(app.mfa.options.freshAge))) {
+      denied = 'Verify with your security key or passkey to continue.'
+    }
+    if (denied) {
+      return send(reply.code(403), layout(request, 'Admin', 'admin', `<h1>Admin</h1><div class="card"><p class="error">${escape(denied)}</p>
+      <p>The admin area needs a security key or passkey verified in the last ${Math.round(app.mfa.options.freshAge / 60)} minutes.</p>
+      <button type="button" data-action="admin-step-up">Verify with a security key</button><p class="error" data-error></p></div>`))
+    }
+    const stats = await app.mfa.stats()
+    const rows = Object.entries(stats.byMethod).map(([m, n]) => `<tr><td>${escape(m)}</td><td>${n}</td></tr>`).join('')
+    return send(reply, layout(request, 'Admin', 'admin', `<h1>Admin</h1><section class="card"><h2>MFA adoption</h2>
+      <p><strong data-users-with-mfa>${stats.usersWithMfa}</strong> users have a second factor.</p><table><tr><th>Method</th><th>Users</th></tr>${rows}</table></section>`))
+  })
+}

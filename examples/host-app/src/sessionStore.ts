@@ -1,0 +1,29 @@
+import type { MfaCollection } from '@fastify-mfa/core'
+
+interface SessionDocument { _id: string, data: string, expiresAt: Date }
+// The session shape belongs to @fastify/session; this store only serialises it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Callback = (err?: any, result?: any) => void
+
+/**
+ * A @fastify/session store on the app's database, so several instances share sessions. Expiry
+ * is checked in the query; sessions without a cookie expiry live for `fallbackTtl` seconds.
+ */
+export class CollectionSessionStore {
+  constructor (private readonly sessions: MfaCollection<SessionDocument>, private readonly fallbackTtl = 86_400) {}
+
+  get (sessionId: string, callback: Callback): void {
+    this.sessions.findOne({ _id: sessionId, expiresAt: { $gt: new Date() } })
+      .then((doc) => callback(null, doc ? JSON.parse(doc.data) : null), callback)
+  }
+
+  set (sessionId: string, session: { cookie?: { expires?: Date | string | null } }, callback: Callback): void {
+    const expires = session.cookie?.expires ? new Date(session.cookie.expires) : new Date(Date.now() + this.fallbackTtl * 1000)
+    this.sessions.updateOne({ _id: sessionId }, { $set: { data: JSON.stringify(session), expiresAt: expires } }, { upsert: true })
+      .then(() => callback(), callback)
+  }
+
+  destroy (sessionId: string, callback: Callback): void {
+    this.sessions.deleteOne({ _id: sessionId }).then(() => callback(), callback)
+  }
+}

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto'
+import bcrypt from 'bcrypt'
+import { isDuplicateKeyError, type MfaCollection, type MfaStore } from '@fastify-mfa/core'
+
+/** The host app's own user record: fastify-mfa never writes here. */
+export interface User {
+  _id: string // the email, lowercased: unique by construction
+  id: string
+  email: string
+  passwordHash: string
+  roles: string[]
+  createdAt: Date
+}
+
+export const PASSWORD_COST = 10
+
+export function createUsers (store: MfaStore, adminEmails: string[]) {
+  const users: MfaCollection<User> = store.collection<User>('users')
+  return {
+    async signup (email: string, password: string): Promise<User | null> {
+      const normalized = email.trim().toLowerCase()
+      const user: User = {
+        _id: normalized,
+        id: randomBytes(12).toString('hex'),
+        email: normalized,
+        passwordHash: await bcrypt.hash(password, PASSWORD_COST),
+        roles: adminEmails.includes(normalized) ? ['admin'] : [],
+        createdAt: new Date()
+      }
+      try {
+        await users.insertOne(user)
+        return user
+      } catch (err) {
+        if (isDuplicateKeyError(err)) return null
+        throw err
+      }
+    },
+    byEmail: async (email: string) => await users.findOne({ _id: email.trim().toLowerCase() }),
+    byId: async (id: string) => await users.findOne({ id }),
+    ensureIndexes: async () => { await users.createIndexes([{ name: 'id_unique', key: { id: 1 }, unique: true }]) }
+  }
+}

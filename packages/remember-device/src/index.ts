@@ -1,0 +1,37 @@
+import fp from 'fastify-plugin'
+import type { MfaCollection } from '@fastify-mfa/core'
+import type { FastifyInstance } from 'fastify'
+import { createDeviceCookie, createRememberDeviceApi } from './devices.js'
+import { resolveOptions, type RememberDeviceOptions } from './options.js'
+import { registerDeviceRoutes } from './routes.js'
+import { createTrustedDeviceStore, deviceIndexes, type TrustedDevice } from './store.js'
+
+async function rememberDevice (fastify: FastifyInstance, options: RememberDeviceOptions): Promise<void> {
+  const mfa = fastify.mfa
+  const opts = resolveOptions(options, mfa.options.prefix)
+  const collection = mfa.collection<TrustedDevice>(opts.collection)
+  // ensureIndexes takes MfaCollection<never>, which no typed collection is assignable to.
+  mfa.ensureIndexes(collection as unknown as MfaCollection<never>, deviceIndexes)
+  const store = createTrustedDeviceStore(collection, mfa.now)
+  const cookie = createDeviceCookie(opts)
+
+  mfa.devices = createRememberDeviceApi(mfa, store, cookie, opts)
+  // check() already refuses devices issued under an older stamp; this only removes them at once.
+  mfa.on('security_stamp.changed', async (event) => {
+    if (event.userId !== null) await store.revokeAll(event.userId)
+  })
+  mfa.addSummary('devices', async (userId) => await store.countLive(userId, await mfa.users.securityStamp(userId)))
+  await registerDeviceRoutes(fastify, opts.prefix, store, cookie)
+}
+
+export const mfaRememberDevice = fp(rememberDevice, {
+  fastify: '5.x',
+  name: '@fastify-mfa/remember-device',
+  dependencies: ['@fastify-mfa/core', '@fastify/cookie']
+})
+export default mfaRememberDevice
+
+export type { RememberDeviceOptions, ResolvedRememberDeviceOptions } from './options.js'
+export type { TrustedDevice } from './store.js'
+export { deviceLabel } from './deviceLabel.js'
+export { cookieSettings, type DeviceCookieSettings, type RequestOrigin } from './cookieSettings.js'
