@@ -1,0 +1,48 @@
+import t from 'tap'
+import { agent, eachStore } from '@fastify-mfa/testing'
+import { createMemoryStore, createMongoStore } from '@fastify-mfa/core'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+
+await eachStore(t, async (t, store) => {
+  const app = await buildApp(loadConfig({ ADMIN_EMAILS: 'root@example.com', PORT: '3999' }),
+    { store: store === 'memory' ? createMemoryStore() : createMongoStore(store), logger: false })
+  t.teardown(() => app.close())
+  await app.ready()
+  const browser = agent(app)
+
+  t.test('health check answers without a session', async (t) => {
+    const res = await app.inject({ url: '/healthz' })
+    t.equal(res.statusCode, 200)
+    t.equal(res.headers['set-cookie'], undefined)
+  })
+
+  t.test('sign up, sign in with the password, see the pages', async (t) => {
+    const signup = await browser.inject({ method: 'POST', url: '/api/signup', payload: { email: 'Root@example.com', password: 'password123' } })
+    t.equal(signup.statusCode, 201)
+    const again = await browser.inject({ method: 'POST', url: '/api/signup', payload: { email: 'root@example.com', password: 'password456' } })
+    t.equal(again.json().code, 'APP_EMAIL_TAKEN')
+    t.equal((await browser.inject({ method: 'POST', url: '/api/signup', payload: { email: 'nope', password: 'x' } })).statusCode, 400)
+    t.equal((await browser.inject({ url: '/settings/security' })).statusCode, 302, 'settings need a session')
+    const login = await browser.inject({ method: 'POST', url: '/auth/login', payload: { login: 'root@example.com', password: 'password123' } })
+    t.match(login.json(), { step: 'complete' })
+    const security = await browser.inject({ url: '/settings/security' })
+    t.equal(security.statusCode, 200)
+    t.match(security.body, /Authenticator app/)
+    const admin = await browser.inject({ url: '/admin' })
+    t.equal(admin.statusCode, 403, 'an admin without a fresh security key is refused')
+    t.match(admin.body, /security key/)
+  })
+
+  t.test('static assets are served, including the WebAuthn browser bundle', async (t) => {
+    for (const file of ['app.js', 'style.css', 'webauthn.js']) t.equal((await app.inject({ url: `/assets/${file}` })).statusCode, 200, file)
+    t.equal((await app.inject({ url: '/assets/../package.json' })).statusCode, 404)
+  })
+})
+
+t.test('configuration errors name the variable', async (t) => {
+  t.throws(() => loadConfig({ SESSION_SECRET: 'short' }), /SESSION_SECRET/)
+  t.throws(() => loadConfig({ MFA_ENCRYPTION_KEY: 'abc' }), /MFA_ENCRYPTION_KEY/)
+  t.throws(() => loadConfig({ MFA_MODE: 'sometimes' }), /MFA_MODE/)
+  t.match(loadConfig({}).warnings, [/SESSION_SECRET/, /MFA_ENCRYPTION_KEY/])
+})
