@@ -4,10 +4,11 @@ export interface TestMongo { uri: string, kind: string, stop(): Promise<void> }
 export function startTestMongo (): Promise<TestMongo>
 export function findFerretDB (): string | null
 interface Teardown { teardown(fn: () => unknown): void }
-interface Subtests<T> { test(name: string, fn: (t: T) => Promise<void>): Promise<unknown> }
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+interface Subtests { test: (...args: any[]) => any }
 export function testDb (t: Teardown): Promise<Db>
 export function storeKinds (): Array<'memory' | 'mongodb'>
-export function eachStore<T extends Teardown & Subtests<T>> (t: T, fn: (t: T, store: 'memory' | Db, kind: 'memory' | 'mongodb') => Promise<void>): Promise<void>
+export function eachStore<T extends Teardown & Subtests> (t: T, fn: (t: T, store: 'memory' | Db, kind: 'memory' | 'mongodb') => Promise<void>): Promise<void>
 
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse, FastifyPluginAsync, FastifyPluginCallback } from 'fastify'
 export interface FakeClock { ms: number, now(): number, advance(seconds: number): void }
