@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
+import type { FactorResult, MfaApi } from '@fastify-mfa/core'
+import { backupCodeHint, formatBackupCode } from './codeFormat.js'
+import { errors } from './errors.js'
+import { generateBackupCodes } from './generateBackupCodes.js'
+import { bcryptHashing, decoyHash, type BackupCodeHashing } from './hashing.js'
+import { normalizeBackupCode } from './normalizeBackupCode.js'
+import type { ResolvedBackupCodesOptions } from './options.js'
+import { codeId, createBackupCodeStore, type BackupCodeSetDocument } from './store.js'
+
+export const FACTOR_ID = 'backup-code'
+
+export interface BackupCodeStatus {
+  remaining: number
+  /** When the current set was generated; null when the user never had codes. */
+  createdAt: Date | null
+}
+
+export interface BackupCodes {
+  status(userId: string): Promise<BackupCodeStatus>
+  /** A new set replacing every earlier code; the codes are returned once, formatted. */
+  regenerate(userId: string, request?: FastifyRequest): Promise<string[]>
+  issueIfNone(userId: string, request?: FastifyRequest): Promise<string[] | null>
+  verify(userId: string, input: string, request?: FastifyRequest): Promise<FactorResult>
+  remove(userId: string): Promise<void>
+  enrolledUserIds(): Promise<string[]>
+  /** Computes the decoy hash ahead of the first attempt (called when the server becomes ready). */
+  warmUp(): Promise<void>
+}
+
+/** `hashing` is bcrypt; a test passes a counting wrapper to prove one comparison per attempt. */
+export function createBackupCodes (mfa: MfaApi, opts: ResolvedBackupCodesOptions, hashing: BackupCodeHashing = bcryptHashing): BackupCodes {
+  const store = createBackupCodeStore(mfa, opts.collections)
+  const decoy = decoyHash(hashing, opts.cost)
+  const emit = async (type: string, userId: string, request: FastifyRequest | undefined, details: Record<string, unknown>) =>
+    await mfa.emit(type, { userId, method: FACTOR_ID, request, details })
+
+  /** Stores a new set's codes; they match nothing until the set document points at them. */
+  async function storeNewSet (userId: string): Promise<{ set: BackupCodeSetDocument, codes: string[] }> {
+    const codes = generateBackupCodes(opts.count)
+    const setId = randomBytes(12).toString('hex')
+    const createdAt = new Date(mfa.now())
+    const hashes = await Promise.all(codes.map(async (code) => await hashing.hash(code, opts.cost)))
+    await store.insertCodes(codes.map((code, i) => {
+      const hint = backupCodeHint(code)
+      return { _id: codeId(userId, setId, hint), userId, setId, hint, hash: hashes[i]!, createdAt }
+    }))
+    return { set: { _id: userId, setId, createdAt, count: codes.length }, codes }
+  }
+
+  async function regenerate (userId: string, request?: FastifyRequest): Promise<string[]> {
+    const { set, codes } = await storeNewSet(userId)
+    const previous = await store.replaceSet(set)
+    if (previous && previous.setId !== set.setId) await store.deleteSetCodes(userId, previous.setId)
+    // Two regenerations at once: only the one whose set is current may show its codes.
+    if ((await store.currentSet(userId))?.setId !== set.setId) {
+      await store.deleteSetCodes(userId, set.setId)
+      throw new errors.FST_MFA_BACKUP_CODES_CONFLICT()
+    }
+    await emit('backup_codes.regenerated', userId, request, { count: codes.length })
+    return codes.map(formatBackupCode)
+  }
+
+  async function status (userId: string): Promise<BackupCodeStatus> {
+    const set = await store.currentSet(userId)
+    if (!set) return { remaining: 0, createdAt: null }
+    return { remaining: await store.remaining(userId, set.setId), createdAt: set.createdAt }
+  }
+
+  return {
+    status,
+    regenerate,
+    async issueIfNone (userId, request) {
+      if ((await status(userId)).remaining > 0) return null
+      if (await store.currentSet(userId)) {
+        try {
+          return await regenerate(userId, request)
+        } catch (err) {
+          if (err instanceof errors.FST_MFA_BACKUP_CODES_CONFLICT) return null
+          throw err
+        }
+      }
+      const { set, codes } = await storeNewSet(userId)
+      if (!await store.claimFirstSet(set)) {
+        await store.deleteSetCodes(userId, set.setId)
+        return null
+      }
+      await emit('backup_codes.created', userId, request, { count: codes.length })
+      return codes.map(formatBackupCode)
+    },
+
+    async verify (userId, input, request) {
+      // Malformed or over-long input is refused here, before any store access or bcrypt.
+      const normalized = normalizeBackupCode(input)
+      if (normalized === null) return { ok: false, reason: 'invalid' }
+      const set = await store.currentSet(userId)
+      if (!set) return { ok: false, reason: 'not_enrolled' }
+      // The hint selects the single hash to compare; without one, a decoy of the same cost keeps
+      // the time the same. Exactly one bcrypt comparison per attempt.
+      const stored = await store.findCode(userId, set.setId, backupCodeHint(normalized))
+      const matches = await hashing.compare(normalized, stored?.hash ?? await decoy())
+      if (!stored || !matches) return { ok: false, reason: 'invalid' }
+      if (!await store.consumeCode(stored._id)) return { ok: false, reason: 'replay' }
+      // A regeneration between the lookup and the consume retired this code.
+      if ((await store.currentSet(userId))?.setId !== set.setId) return { ok: false, reason: 'invalid' }
+      const remaining = await store.remaining(userId, set.setId)
+      await emit('backup_codes.used', userId, request, { remaining })
+      if (remaining <= opts.lowThreshold) await emit('backup_codes.low', userId, request, { remaining })
+      return { ok: true, userId, amr: ['rec'], aal: 2 }
+    },
+
+    remove: async (userId) => { await store.removeUser(userId) },
+    warmUp: async () => { await decoy() },
+
+    async enrolledUserIds () {
+      const sets = await store.allSets()
+      const counts = await Promise.all(sets.map(async (set) => await store.remaining(set._id, set.setId)))
+      return sets.filter((_, i) => counts[i]! > 0).map((set) => set._id)
+    }
+  }
+}

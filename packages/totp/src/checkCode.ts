@@ -1,0 +1,24 @@
+import type { FastifyRequest } from 'fastify'
+import type { MfaApi } from '@fastify-mfa/core'
+import type { TotpStore } from './store.js'
+import { verifyTotpCode, type TotpParameters } from './totpCode.js'
+
+export type CodeOutcome = 'ok' | 'invalid' | 'replay'
+
+export type CodeChecker = (userId: string, secret: string, secretRef: string, code: string, request?: FastifyRequest) => Promise<CodeOutcome>
+
+/**
+ * Verifies a normalised code against a secret and spends its time step: a code is accepted at
+ * most once, and never after a newer one (RFC 6238 §5.2), across requests and instances.
+ */
+export function createCodeChecker (mfa: MfaApi, store: TotpStore, params: TotpParameters & { window: number }): CodeChecker {
+  return async function checkCode (userId, secret, secretRef, code, request) {
+    const timeStep = await verifyTotpCode(secret, code, params, mfa.nowSeconds())
+    if (timeStep === null) return 'invalid'
+    // Kept until no code of this step or an older one can verify any more (window + a margin).
+    const expiresAt = new Date((timeStep + params.window + 2) * params.period * 1000)
+    if (await store.acceptTimeStepIfNewer(userId, secretRef, timeStep, expiresAt)) return 'ok'
+    await mfa.emit('totp.replay', { userId, method: 'totp', request, details: { timeStep } })
+    return 'replay'
+  }
+}

@@ -1,0 +1,87 @@
+import { claim, consume, type IndexSpec, type MfaApi, type MfaCollection, type StoredDocument } from '@fastify-mfa/core'
+import type { TotpSecretDocument, TotpSetupDocument, TotpStepDocument } from './types.js'
+
+/** Collection names (after fastify-mfa's `collectionPrefix`, `mfa_` by default). */
+export const totpCollections = { secrets: 'totp', setups: 'totp_setups', steps: 'totp_steps' } as const
+
+// Expiry is checked in every query; the TTL indexes only collect garbage.
+export const totpIndexes: Record<keyof typeof totpCollections, IndexSpec[]> = {
+  secrets: [],
+  setups: [{ name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }],
+  steps: [
+    { name: 'user_step', key: { userId: 1, timeStep: -1 } },
+    { name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }
+  ]
+}
+
+/** The additional data a TOTP secret is sealed with: a ciphertext copied to another user fails to open. */
+export const secretContext = (userId: string): string => `totp:${userId}`
+
+export interface TotpStore {
+  findSecret(userId: string): Promise<TotpSecretDocument | null>
+  enrolledUserIds(): Promise<string[]>
+  /** Stores a setup, replacing an earlier unconfirmed one of the user. */
+  saveSetup(setup: TotpSetupDocument): Promise<void>
+  /** The user's setup when it has not expired. */
+  findSetup(userId: string): Promise<TotpSetupDocument | null>
+  /** Removes and returns that setup; of concurrent confirms exactly one receives it. */
+  consumeSetup(userId: string, secretRef: string): Promise<TotpSetupDocument | null>
+  /** Makes the secret active; true when it replaced an earlier one. */
+  activate(secret: TotpSecretDocument): Promise<boolean>
+  /**
+   * Records `timeStep` as used by this secret, only when no equal or newer step has been: exactly
+   * one of concurrent callers with the same step wins, on every instance.
+   */
+  acceptTimeStepIfNewer(userId: string, secretRef: string, timeStep: number, expiresAt: Date): Promise<boolean>
+  /** Removes the secret, any setup and the used steps; true when a secret was removed. */
+  remove(userId: string): Promise<boolean>
+}
+
+export function createTotpStore (mfa: MfaApi): TotpStore {
+  const secrets = mfa.collection<TotpSecretDocument>(totpCollections.secrets)
+  const setups = mfa.collection<TotpSetupDocument>(totpCollections.setups)
+  const steps = mfa.collection<TotpStepDocument>(totpCollections.steps)
+  const all = { secrets, setups, steps }
+  for (const key of Object.keys(all) as Array<keyof typeof all>) {
+    mfa.ensureIndexes(all[key] as MfaCollection<never>, totpIndexes[key])
+  }
+  for (const collection of [secrets, setups]) {
+    mfa.crypto.registerField({
+      collection: collection as unknown as MfaCollection<StoredDocument>,
+      field: 'secret',
+      context: (doc) => secretContext(doc._id)
+    })
+  }
+  const now = () => new Date(mfa.now())
+
+  return {
+    findSecret: async (userId) => await secrets.findOne({ _id: userId }),
+    enrolledUserIds: async () => (await secrets.find({})).map((doc) => doc._id),
+    async saveSetup ({ _id, ...setup }) {
+      await setups.updateOne({ _id }, { $set: setup }, { upsert: true })
+    },
+    findSetup: async (userId) => await setups.findOne({ _id: userId, expiresAt: { $gt: now() } }),
+    consumeSetup: async (userId, secretRef) => await consume(setups, { _id: userId, secretRef, expiresAt: { $gt: now() } }),
+    async activate ({ _id, ...secret }) {
+      const result = await secrets.updateOne({ _id }, { $set: secret }, { upsert: true })
+      return result.matchedCount === 1
+    },
+    async acceptTimeStepIfNewer (userId, secretRef, timeStep, expiresAt) {
+      // Claim first, then look for an equal-or-newer claim: of two racing requests the later
+      // claimer always sees the earlier one, so an older step can never be accepted after a newer.
+      const _id = `${userId}:${secretRef}:${timeStep}`
+      if (!await claim(steps, { _id, userId, secretRef, timeStep, expiresAt })) return false
+      const newer = await steps.findOne({ userId, secretRef, timeStep: { $gte: timeStep }, _id: { $ne: _id }, expiresAt: { $gt: now() } })
+      if (newer) return false
+      // The newest claim stays, and it refuses every older step, so older markers can go.
+      await steps.deleteMany({ userId, timeStep: { $lt: timeStep } })
+      return true
+    },
+    async remove (userId) {
+      const removed = await secrets.deleteOne({ _id: userId })
+      await setups.deleteMany({ _id: userId })
+      await steps.deleteMany({ userId })
+      return removed === 1
+    }
+  }
+}
