@@ -42,12 +42,19 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
         errorResponseBuilder
       })
     }
-    // Per address (IPv6 grouped by /64; X-Forwarded-For only under Fastify's trustProxy) and per account.
+    // Per address (IPv6 grouped by /64; X-Forwarded-For only under Fastify's trustProxy) through the
+    // route config, and per account through createRateLimit(): @fastify/rate-limit runs one route
+    // hook per request, so the second limit is checked here.
     const limits = {
       ip: limited ? { max: limited.max, timeWindow: limited.timeWindow, ipv6Subnet: 64 } : false,
-      account: (key: (r: FastifyRequest) => string) => limited
-        ? [routes.rateLimit({ max: limited.accountMax, timeWindow: limited.timeWindow, keyGenerator: key, errorResponseBuilder })]
-        : []
+      account: (key: (r: FastifyRequest) => string) => {
+        if (!limited) return []
+        const check = routes.createRateLimit({ max: limited.accountMax, timeWindow: limited.timeWindow, keyGenerator: key })
+        return [async function accountRateLimit (request: FastifyRequest) {
+          const result = await check(request)
+          if (!result.isAllowed && result.isExceeded) throw errorResponseBuilder(request, { ttl: result.ttl })
+        }]
+      }
     }
     await loginRoutes(routes, { flow, opts, password, limits: limits as never })
     await stepUpRoutes(routes, { flow, limits: limits as never })
