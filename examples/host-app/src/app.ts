@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import cookie from '@fastify/cookie'
 import session from '@fastify/session'
 import { MongoClient } from 'mongodb'
+import { Redis } from 'ioredis'
 import mfaCore, { createMemoryStore, createMongoStore, type MfaStore } from '@fastify-mfa/core'
 import totp from '@fastify-mfa/totp'
 import backupCodes from '@fastify-mfa/backup-codes'
@@ -39,6 +40,8 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
   for (const warning of config.warnings) app.log.warn(warning)
   if (store.kind === 'memory') app.log.warn('No MONGODB_URI: users, sessions and MFA data live in memory and are lost on restart')
 
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : null
+  if (redis) app.addHook('onClose', async () => { await redis.quit() })
   const users = createUsers(store, config.adminEmails)
   const secure = config.origin.startsWith('https://')
   await app.register(cookie)
@@ -60,7 +63,7 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
     gracePeriod: config.graceDays,
     roles: { admin: { methods: ['webauthn'] } },
     bcryptCost: PASSWORD_COST,
-    rateLimit: { max: config.authRateLimit }
+    rateLimit: { max: config.authRateLimit, ...(redis ? { redis } : {}) }
   })
   app.addHook('onReady', users.ensureIndexes)
 

@@ -5,6 +5,8 @@ export interface AppConfig {
   port: number
   host: string
   mongodbUri: string | null
+  /** Rate-limit counters shared by every instance (`REDIS_URL`); in memory when unset. */
+  redisUrl: string | null
   rpId: string
   origin: string
   sessionSecret: string
@@ -49,6 +51,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
     port,
     host: env.HOST || '127.0.0.1',
     mongodbUri: env.MONGODB_URI || null,
+    redisUrl: env.REDIS_URL || null,
     rpId: env.RP_ID || 'localhost',
     origin: env.ORIGIN || `http://localhost:${port}`,
     sessionSecret,
