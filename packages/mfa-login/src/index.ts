@@ -22,9 +22,7 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
   const flow = createFlow(mfa, opts, store)
   mfa.login = {
     async begin (request, reply, userId) {
-      const answer = await flow.begin(request, reply, userId)
-      await reply.send(answer)
-      return answer
+      return await reply.send(await flow.begin(request, reply, userId))
     }
   }
   mfa.admin = createAdmin(mfa, store)

@@ -6,8 +6,11 @@ export type LoginAnswer =
   | { step: 'mfa', mfaToken: string, methods: string[], expiresAt: string }
 
 export interface LoginApi {
-  /** For hosts with their own password check: answers exactly like `POST /auth/login` after it. */
-  begin(request: FastifyRequest, reply: FastifyReply, userId: string): Promise<LoginAnswer>
+  /**
+   * For hosts with their own password check: sends what `POST /auth/login` would after a correct
+   * password, and returns the reply (`return fastify.mfa.login.begin(request, reply, user.id)`).
+   */
+  begin(request: FastifyRequest, reply: FastifyReply, userId: string): Promise<FastifyReply>
 }
 
 export interface AdminApi {

@@ -29,7 +29,7 @@ export interface Setup {
   store?: unknown
   login?: Partial<MfaLoginOptions>
   factors?: MfaFactor[]
-  plugins?: Array<[never, object?]>
+  plugins?: Array<[never, Record<string, unknown>?]>
 }
 
 export async function buildLoginApp (t: Parameters<typeof buildTestApp>[0], setup: Setup) {
@@ -48,6 +48,8 @@ export async function buildLoginApp (t: Parameters<typeof buildTestApp>[0], setu
       for (const f of setup.factors ?? []) app.mfa.factors.register(f)
       app.get('/protected', { preHandler: app.mfa.require({ aal: 2 }) }, async () => ({ ok: true }))
       app.get('/mfa-manage', { preHandler: app.mfa.guards.manage }, async () => ({ ok: true }))
+      // A host with its own password check hands over to mfa-login.
+      app.post<{ Body: { userId: string } }>('/my-login', async (request, reply) => await app.mfa.login.begin(request, reply, request.body.userId))
     }
   })
   return app

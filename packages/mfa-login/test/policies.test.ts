@@ -1,0 +1,126 @@
+import t from 'tap'
+import { eachStore, freshStore } from '@fastify-mfa/testing'
+import type { MfaEvent } from '@fastify-mfa/core'
+import { PASSWORD, agent, buildLoginApp, fakeClock, fakeCodeFactor, user } from './helpers.js'
+
+type Agent = ReturnType<typeof agent>
+const login = (a: Agent, email: string) => a.inject({ method: 'POST', url: '/auth/login', payload: { login: email, password: PASSWORD } })
+const DAY = 86_400
+
+await eachStore(t, async (t, _store, kind) => {
+  async function setup (t: Parameters<typeof buildLoginApp>[0], options: { login?: object, remembered?: Set<string> } = {}) {
+    const clock = fakeClock()
+    const users = new Map([
+      ['alice', user('alice')],
+      ['admin', user('admin', { roles: ['admin'] })],
+      ['newbie', user('newbie', { createdAt: new Date(clock.ms) })],
+      ['oldie', user('oldie', { createdAt: new Date(clock.ms - 30 * DAY * 1000) })]
+    ])
+    const totp = fakeCodeFactor('totp', new Set(['alice', 'admin']))
+    const key = fakeCodeFactor('webauthn', new Set(['admin']), { phishingResistant: true })
+    const remembered = options.remembered ?? new Set<string>()
+    const app = await buildLoginApp(t, {
+      users, clock, store: await freshStore(t, kind), factors: [totp.factor, key.factor],
+      login: { rateLimit: false, roles: { admin: { methods: ['webauthn'] } }, ...options.login }
+    })
+    // A stand-in for @fastify-mfa/remember-device: a listed user's browser counts as remembered.
+    app.mfa.devices = { check: async (_r, userId) => remembered.has(userId), remember: async (_r, _p, userId) => { remembered.add(userId) }, revokeAll: async () => 0 }
+    const events: MfaEvent[] = []
+    app.mfa.on('*', (e) => { events.push(e) })
+    return { app, clock, events, remembered }
+  }
+
+  t.test('a role needing WebAuthn refuses TOTP and remembered devices', async (t) => {
+    const { app } = await setup(t, { remembered: new Set(['admin']) })
+    const a = agent(app)
+    t.match((await login(a, 'admin@example.com')).json(), { step: 'mfa', methods: ['webauthn'] }, 'the remembered device is ignored')
+    const res = await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'ok-admin' } })
+    t.equal(res.json().code, 'FST_MFA_METHOD_NOT_ALLOWED')
+    t.equal((await a.inject({ url: '/protected' })).statusCode, 401)
+  })
+
+  t.test('a remembered device skips the second factor but is never fresh', async (t) => {
+    const { app } = await setup(t, { remembered: new Set(['alice']) })
+    const a = agent(app)
+    t.match((await login(a, 'alice@example.com')).json(), { step: 'complete', aal: 2 })
+    t.match((await a.inject({ url: '/auth/session' })).json(), { amr: ['pwd', 'rmd', 'mfa'], mfaTime: null, fresh: false })
+    t.equal((await a.inject({ url: '/protected' })).statusCode, 200)
+    t.equal((await a.inject({ url: '/mfa-manage' })).statusCode, 403, 'factor changes need a real second factor')
+  })
+
+  t.test('rememberDevice at the second factor asks remember-device to remember', async (t) => {
+    const { app, remembered } = await setup(t)
+    const a = agent(app)
+    await login(a, 'alice@example.com')
+    await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'ok-alice', rememberDevice: true } })
+    t.ok(remembered.has('alice'))
+  })
+
+  t.test('grace period: required mode lets new users in, then only to enrol', async (t) => {
+    const { app } = await setup(t, { login: { mode: 'required', gracePeriod: 7 } })
+    const fresh = agent(app)
+    t.match((await login(fresh, 'newbie@example.com')).json(), { step: 'complete', aal: 1, suggestEnrollment: true })
+    t.notOk((await fresh.inject({ url: '/auth/session' })).json().enrollOnly)
+    const late = agent(app)
+    t.match((await login(late, 'oldie@example.com')).json(), { step: 'complete', aal: 1, enrollmentRequired: true })
+    const guarded = await late.inject({ url: '/protected' })
+    t.equal(guarded.json().code, 'FST_MFA_ENROLLMENT_REQUIRED')
+    t.equal((await late.inject({ url: '/mfa-manage' })).statusCode, 200, 'factor routes stay open to enrol')
+  })
+
+  t.test('step-up after freshAge refreshes mfaTime with a new session id', async (t) => {
+    const { app, clock } = await setup(t)
+    const a = agent(app)
+    await login(a, 'alice@example.com')
+    await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'ok-alice' } })
+    t.equal((await a.inject({ url: '/mfa-manage' })).statusCode, 200)
+    clock.advance(301)
+    const stale = await a.inject({ url: '/mfa-manage' })
+    t.match(stale.json(), { code: 'FST_MFA_STEP_UP_REQUIRED', methods: ['totp'] })
+    const before = a.jar.get('sessionId')
+    t.equal((await a.inject({ method: 'POST', url: '/auth/step-up/verify', payload: { method: 'totp', code: 'wrong' } })).json().code, 'FST_MFA_INVALID_CODE')
+    const ok = await a.inject({ method: 'POST', url: '/auth/step-up/verify', payload: { method: 'totp', code: 'ok-alice' } })
+    t.equal(ok.statusCode, 200)
+    t.not(a.jar.get('sessionId'), before, 'session regenerated')
+    t.equal((await a.inject({ url: '/mfa-manage' })).statusCode, 200)
+    t.equal((await agent(app).inject({ method: 'POST', url: '/auth/step-up/verify', payload: { method: 'totp', code: 'ok-alice' } })).statusCode, 401, 'step-up needs a session')
+  })
+
+  t.test('admin reset removes factors, ends pending logins and is audited', async (t) => {
+    const { app, events } = await setup(t)
+    const pending = agent(app)
+    const { mfaToken } = (await login(pending, 'alice@example.com')).json()
+    await app.mfa.admin.reset('alice', { actor: 'support@example.com', reason: 'lost phone' })
+    t.same(await app.mfa.factors.enrolled('alice'), [])
+    const res = await app.inject({ method: 'POST', url: '/auth/login/verify', payload: { mfaToken, method: 'totp', code: 'ok-alice' } })
+    t.equal(res.json().code, 'FST_MFA_LOGIN_EXPIRED')
+    t.match(events.find((e) => e.type === 'recovery.admin_reset'), { userId: 'alice', details: { actor: 'support@example.com', reason: 'lost phone', removed: ['totp'] } })
+    t.ok(events.some((e) => e.type === 'security_stamp.changed'))
+    await t.rejects(app.mfa.admin.reset('alice', { actor: '', reason: 'x' }), /actor/)
+  })
+
+  t.test('hosts with their own password check call login.begin()', async (t) => {
+    const { app } = await setup(t)
+    const a = agent(app)
+    const begun = await a.inject({ method: 'POST', url: '/my-login', payload: { userId: 'alice' } })
+    t.match(begun.json(), { step: 'mfa', methods: ['totp'] })
+    t.match((await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'ok-alice' } })).json(), { step: 'complete', aal: 2 })
+    t.match((await agent(app).inject({ method: 'POST', url: '/my-login', payload: { userId: 'oldie' } })).json(), { step: 'complete', aal: 1 })
+  })
+
+  t.test('every step is audited, with no secrets', async (t) => {
+    const { app, events } = await setup(t)
+    const a = agent(app)
+    await a.inject({ method: 'POST', url: '/auth/login', payload: { login: 'alice@example.com', password: 'wrong' } })
+    const { mfaToken } = (await login(a, 'alice@example.com')).json()
+    await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'bad-code-1' } })
+    await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'ok-alice' } })
+    await a.inject({ method: 'POST', url: '/auth/logout' })
+    t.same(events.map((e) => e.type), ['login.password_failed', 'login.password_ok', 'mfa.code_refused', 'mfa.code_accepted', 'login.success', 'logout'])
+    const text = JSON.stringify(events)
+    for (const secret of [PASSWORD, 'wrong', 'bad-code-1', 'ok-alice', mfaToken]) t.notMatch(text, secret)
+    t.ok(events.every((e) => e.userId === 'alice' && e.at instanceof Date))
+    const listed = (await agent(app).inject({ url: '/auth/events' })).statusCode
+    t.equal(listed, 401)
+  })
+})
