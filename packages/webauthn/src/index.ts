@@ -1,0 +1,45 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { createWebAuthnApi } from './api.js'
+import { createChallengeStore } from './challenges.js'
+import type { WebAuthnContext } from './context.js'
+import { createCredentialStore } from './credentials.js'
+import { createWebAuthnFactor } from './factor.js'
+import { resolveOptions, type WebAuthnOptions } from './options.js'
+import { registerWebAuthnRoutes } from './routes.js'
+import { createCollections } from './store.js'
+
+async function fastifyMfaWebAuthn (fastify: FastifyInstance, options: WebAuthnOptions): Promise<void> {
+  const opts = resolveOptions(options, fastify)
+  const { mfa } = fastify
+  const collections = createCollections(mfa, opts)
+  const ctx: WebAuthnContext = {
+    opts,
+    mfa,
+    credentials: createCredentialStore(collections.credentials),
+    challenges: createChallengeStore(collections.challenges, mfa.now, opts.challengeTtl)
+  }
+  const api = createWebAuthnApi(ctx)
+  mfa.webauthn = api
+  mfa.factors.register(createWebAuthnFactor(ctx))
+  mfa.addSummary('webauthn', async (userId) => await ctx.credentials.countByUser(userId))
+  await registerWebAuthnRoutes(fastify, api, ctx.credentials, opts.prefix)
+}
+
+export const mfaWebAuthn = fp(fastifyMfaWebAuthn, {
+  fastify: '5.x',
+  name: '@fastify-mfa/webauthn',
+  dependencies: ['@fastify-mfa/core']
+})
+export default mfaWebAuthn
+
+export type { WebAuthnOptions, ResolvedWebAuthnOptions, AttestationType, ResidentKey, UserVerification } from './options.js'
+export type { WebAuthnApi, RegistrationResult, CredentialDocument, CredentialView } from './types.js'
+export type { ChallengeDocument, ChallengePurpose } from './store.js'
+export { errors } from './errors.js'
+export { assuranceOf } from './assurance.js'
+export { readClientChallenge } from './readClientChallenge.js'
+export { authenticationOptions, verifyAuthentication } from './authentication.js'
+export { registrationOptions, verifyRegistration } from './registration.js'
+export { createWebAuthnFactor } from './factor.js'
+export type { WebAuthnContext } from './context.js'

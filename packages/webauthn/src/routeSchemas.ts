@@ -1,0 +1,65 @@
+/** JSON schemas of the management routes: bad input is a 400 that changes nothing. */
+
+const credentialName = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const
+
+// Credential ids are at most 1023 bytes (WebAuthn §5.8.3 / CTAP2), i.e. 1364 base64url characters.
+const credentialId = { type: 'string', minLength: 1, maxLength: 1364, pattern: '^[A-Za-z0-9_-]+$' } as const
+
+/** A PublicKeyCredential as JSON (`toJSON()` / @simplewebauthn/browser); browsers may add fields. */
+const publicKeyCredential = {
+  type: 'object',
+  required: ['id', 'rawId', 'type', 'response'],
+  properties: {
+    id: credentialId,
+    rawId: credentialId,
+    type: { type: 'string', const: 'public-key' },
+    response: { type: 'object' },
+    clientExtensionResults: { type: 'object' },
+    authenticatorAttachment: { type: 'string', maxLength: 32 }
+  }
+} as const
+
+const credentialView = {
+  type: 'object',
+  required: ['id', 'name', 'createdAt', 'deviceType', 'backedUp', 'transports'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    createdAt: { type: 'string' },
+    lastUsedAt: { type: ['string', 'null'] },
+    deviceType: { type: 'string' },
+    backedUp: { type: 'boolean' },
+    transports: { type: 'array', items: { type: 'string' } }
+  }
+} as const
+
+export const registerOptionsSchema = {
+  body: { type: 'object', additionalProperties: false, properties: { name: credentialName } }
+} as const
+
+export const registerVerifySchema = {
+  body: { type: 'object', additionalProperties: false, required: ['response'], properties: { response: publicKeyCredential, name: credentialName } },
+  response: {
+    200: {
+      type: 'object',
+      required: ['credential'],
+      additionalProperties: false,
+      properties: { credential: credentialView, backupCodes: { type: 'array', items: { type: 'string' } } }
+    }
+  }
+} as const
+
+export const listSchema = {
+  response: { 200: { type: 'object', required: ['credentials'], additionalProperties: false, properties: { credentials: { type: 'array', items: credentialView } } } }
+} as const
+
+const idParams = { type: 'object', additionalProperties: false, required: ['id'], properties: { id: credentialId } } as const
+
+export const renameSchema = {
+  params: idParams,
+  body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: credentialName } },
+  response: { 200: { type: 'object', required: ['credential'], additionalProperties: false, properties: { credential: credentialView } } }
+} as const
+
+export const removeSchema = { params: idParams } as const
