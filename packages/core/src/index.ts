@@ -7,7 +7,7 @@ import { createGuards } from './guards.js'
 import { resolveOptions, type MfaCoreOptions } from './options.js'
 import { readRequestMfa } from './state.js'
 import type { IndexSpec, MfaCollection, StoredDocument } from './store/types.js'
-import { createUserRecords, type MfaUserRecord } from './users.js'
+import { createUserRecords, userIndexes, type MfaUserRecord } from './users.js'
 import { registerCoreRoutes } from './routes.js'
 import type { MfaApi, SummaryProvider } from './types.js'
 
@@ -70,6 +70,7 @@ async function fastifyMfaCore (fastify: FastifyInstance, options: MfaCoreOptions
     getter () { return readRequestMfa(this.session?.get('mfa'), mfa.nowSeconds()) }
   })
   mfa.ensureIndexes(collection('events'), eventIndexes)
+  mfa.ensureIndexes(collection('users'), userIndexes)
   fastify.addHook('onReady', async function createMfaIndexes () {
     for (const [c, specs] of pendingIndexes) await c.createIndexes(specs, fastify.log)
   })

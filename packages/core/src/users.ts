@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { MfaCollection } from './store/types.js'
+import type { IndexSpec, MfaCollection } from './store/types.js'
 
 /** Per-user MFA record (`mfa_users`): the security stamp and identifiers factor plugins need. */
 export interface MfaUserRecord {
@@ -21,6 +21,9 @@ export interface UserRecords {
   setOnce<K extends 'webauthnUserHandle'>(userId: string, field: K, value: string): Promise<string>
   findByField(field: 'webauthnUserHandle', value: string): Promise<MfaUserRecord | null>
 }
+
+/** Passkey sign-in finds the user by handle: one user per handle. */
+export const userIndexes: IndexSpec[] = [{ name: 'webauthn_user_handle', key: { webauthnUserHandle: 1 }, unique: true, sparse: true }]
 
 const newStamp = (): string => randomBytes(16).toString('base64url')
 
