@@ -7,7 +7,7 @@ import { errors } from './errors.js'
 import { createFlow } from './flow.js'
 import { resolveOptions, type MfaLoginOptions } from './options.js'
 import { createPasswordCheck } from './password.js'
-import { loginRoutes } from './routes/login.js'
+import { loginRoutes, type RouteLimits } from './routes/login.js'
 import { sessionRoutes } from './routes/session.js'
 import { stepUpRoutes } from './routes/stepUp.js'
 import { createLoginStore } from './store.js'
@@ -40,22 +40,21 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
         errorResponseBuilder
       })
     }
-    // Per address (IPv6 grouped by /64; X-Forwarded-For only under Fastify's trustProxy) through the
-    // route config, and per account through createRateLimit(): @fastify/rate-limit runs one route
-    // hook per request, so the second limit is checked here.
-    const limits = {
-      ip: limited ? { max: limited.max, timeWindow: limited.timeWindow, ipv6Subnet: 64 } : false,
-      account: (key: (r: FastifyRequest) => string) => {
-        if (!limited) return []
-        const check = routes.createRateLimit({ max: limited.accountMax, timeWindow: limited.timeWindow, keyGenerator: key })
-        return [async function accountRateLimit (request: FastifyRequest) {
-          const result = await check(request)
-          if (!result.isAllowed && result.isExceeded) throw errorResponseBuilder(request, { ttl: result.ttl })
-        }]
-      }
+    // One count per address (IPv6 grouped by /64; X-Forwarded-For only under Fastify's trustProxy)
+    // across every login, verify and step-up route, and one per account. createRateLimit() is used
+    // because route-level rate-limit configs count each route apart, and only one runs per request.
+    const enforce = (check: ReturnType<typeof routes.createRateLimit>) => async function mfaRateLimit (request: FastifyRequest) {
+      const result = await check(request)
+      if (!result.isAllowed && result.isExceeded) throw errorResponseBuilder(request, { ttl: result.ttl })
     }
-    await loginRoutes(routes, { flow, opts, password, limits: limits as never })
-    await stepUpRoutes(routes, { flow, limits: limits as never })
+    const limits: RouteLimits = limited
+      ? {
+          ip: [enforce(routes.createRateLimit({ max: limited.max, timeWindow: limited.timeWindow, ipv6Subnet: 64 }))],
+          account: (key) => [enforce(routes.createRateLimit({ max: limited.accountMax, timeWindow: limited.timeWindow, keyGenerator: key }))]
+        }
+      : { ip: [], account: () => [] }
+    await loginRoutes(routes, { flow, opts, password, limits })
+    await stepUpRoutes(routes, { flow, limits })
     await sessionRoutes(routes)
   }, { prefix: opts.prefix })
 }

@@ -11,8 +11,12 @@ export interface LoginRouteDeps {
   flow: LoginFlow
   opts: ResolvedLoginOptions
   password: ReturnType<typeof createPasswordCheck>
-  limits: { ip: object, account: (key: (r: FastifyRequest) => string) => unknown[] }
+  limits: RouteLimits
 }
+
+type LimitHook = (request: FastifyRequest) => Promise<void>
+/** Rate-limit hooks: `ip` is shared by every limited route, `account` makes one per key function. */
+export interface RouteLimits { ip: LimitHook[], account: (key: (r: FastifyRequest) => string) => LimitHook[] }
 
 /** A registered factor of the wanted kind, or 400 (unknown methods are bad input, not a login failure). */
 export function factorOf (fastify: FastifyInstance, id: string, kind: MfaFactor['kind']): MfaFactor {
@@ -32,11 +36,11 @@ const pendingKey = (r: FastifyRequest): string => {
 
 export async function loginRoutes (routes: FastifyInstance, { flow, password, limits, opts }: LoginRouteDeps): Promise<void> {
   const mfa = routes.mfa
-  const config = { rateLimit: limits.ip }
+  const onRequest = limits.ip
 
   routes.post<{ Body: { login: string, password: string } }>('/login', {
-    config, schema: { body: s.loginBody },
-    preHandler: limits.account((r) => `login:${String((r.body as { login?: string }).login).trim().toLowerCase()}`) as never
+    onRequest, schema: { body: s.loginBody },
+    preHandler: limits.account((r) => `login:${String((r.body as { login?: string }).login).trim().toLowerCase()}`)
   }, async (request, reply) => {
     const user = await opts.findUserByLogin(request.body.login.trim())
     // One bcrypt comparison either way, and one answer: unknown user and wrong password look alike.
@@ -49,14 +53,14 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
   })
 
   routes.post<{ Body: { mfaToken?: string, method: string, code: string, rememberDevice?: boolean } }>('/login/verify', {
-    config, schema: { body: s.verifyBody }, preHandler: limits.account(pendingKey) as never
+    onRequest, schema: { body: s.verifyBody }, preHandler: limits.account(pendingKey)
   }, async (request, reply) => {
     const factor = factorOf(routes, request.body.method, 'code')
     return await flow.verifyPending(request, reply, request.body, (userId) => checkCode(factor, userId, request.body.code, request))
   })
 
   routes.post<{ Params: { method: string }, Body: { mfaToken?: string } }>('/login/:method/options', {
-    config, schema: { params: s.methodParams, body: s.ceremonyOptionsBody }
+    onRequest, schema: { params: s.methodParams, body: s.ceremonyOptionsBody }
   }, async (request) => {
     const factor = factorOf(routes, request.params.method, 'ceremony')
     const pending = await flow.findPending(request, request.body?.mfaToken)
@@ -65,7 +69,7 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
   })
 
   routes.post<{ Params: { method: string }, Body: { mfaToken?: string, response: object, rememberDevice?: boolean } }>('/login/:method/verify', {
-    config, schema: { params: s.methodParams, body: s.ceremonyVerifyBody }, preHandler: limits.account(pendingKey) as never
+    onRequest, schema: { params: s.methodParams, body: s.ceremonyVerifyBody }, preHandler: limits.account(pendingKey)
   }, async (request, reply) => {
     const factor = factorOf(routes, request.params.method, 'ceremony')
     const pending = await flow.findPending(request, request.body.mfaToken)
@@ -79,10 +83,10 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
     return factor
   }
 
-  routes.post('/passkey/options', { config, schema: { body: { type: 'object', additionalProperties: false, maxProperties: 0 } } }, async (request) =>
+  routes.post('/passkey/options', { onRequest, schema: { body: { type: 'object', additionalProperties: false, maxProperties: 0 } } }, async (request) =>
     await passkeyFactor().challenge!(null, { purpose: 'passkey', binding: ceremonyBinding(request), request }))
 
-  routes.post<{ Body: { response: object } }>('/passkey/verify', { config, schema: { body: s.passkeyVerifyBody } }, async (request, reply) => {
+  routes.post<{ Body: { response: object } }>('/passkey/verify', { onRequest, schema: { body: s.passkeyVerifyBody } }, async (request, reply) => {
     const factor = passkeyFactor()
     const result = await factor.verifyResponse!(null, request.body.response, { purpose: 'passkey', binding: ceremonyBinding(request), request })
     if (!result.ok) {

@@ -3,14 +3,14 @@ import { withDetails, type FactorResult, type MfaFactor } from '@fastify-mfa/cor
 import { errors } from '../errors.js'
 import type { LoginFlow } from '../flow.js'
 import { ceremonyBinding, establishSession, signedInState } from '../session.js'
-import { checkCode, factorOf } from './login.js'
+import { checkCode, factorOf, type RouteLimits } from './login.js'
 import * as s from './schemas.js'
 
 /** Step-up: a signed-in user verifies a factor again; `mfaTime` is refreshed and the session renewed. */
-export async function stepUpRoutes (routes: FastifyInstance, { flow, limits }: { flow: LoginFlow, limits: { ip: object, account: (key: (r: FastifyRequest) => string) => unknown[] } }): Promise<void> {
+export async function stepUpRoutes (routes: FastifyInstance, { flow, limits }: { flow: LoginFlow, limits: RouteLimits }): Promise<void> {
   const mfa = routes.mfa
-  const preHandler = [mfa.guards.signedIn, ...limits.account((r) => `user:${r.mfa.userId}`)] as never
-  const config = { rateLimit: limits.ip }
+  const preHandler = [mfa.guards.signedIn, ...limits.account((r) => `user:${r.mfa.userId}`)]
+  const onRequest = limits.ip
 
   async function stepUp (request: FastifyRequest, factor: MfaFactor, check: (userId: string) => Promise<FactorResult>) {
     const userId = request.mfa.userId!
@@ -30,21 +30,21 @@ export async function stepUpRoutes (routes: FastifyInstance, { flow, limits }: {
   }
 
   routes.post<{ Body: { method: string, code: string } }>('/step-up/verify', {
-    config, preHandler, schema: { body: s.stepUpBody }
+    onRequest, preHandler, schema: { body: s.stepUpBody }
   }, async (request) => {
     const factor = factorOf(routes, request.body.method, 'code')
     return await stepUp(request, factor, (userId) => checkCode(factor, userId, request.body.code, request))
   })
 
   routes.post<{ Params: { method: string } }>('/step-up/:method/options', {
-    config, preHandler: mfa.guards.signedIn, schema: { params: s.methodParams }
+    onRequest, preHandler: mfa.guards.signedIn, schema: { params: s.methodParams }
   }, async (request) => {
     const factor = factorOf(routes, request.params.method, 'ceremony')
     return await factor.challenge!(request.mfa.userId, { purpose: 'step-up', binding: ceremonyBinding(request), request })
   })
 
   routes.post<{ Params: { method: string }, Body: { response: object } }>('/step-up/:method/verify', {
-    config, preHandler, schema: { params: s.methodParams, body: s.stepUpCeremonyBody }
+    onRequest, preHandler, schema: { params: s.methodParams, body: s.stepUpCeremonyBody }
   }, async (request) => {
     const factor = factorOf(routes, request.params.method, 'ceremony')
     const binding = ceremonyBinding(request)
