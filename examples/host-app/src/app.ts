@@ -53,8 +53,13 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
   })
   await app.register(mfaCore, { store, encryptionKeys: [{ id: 'k1', key: config.encryptionKey }], freshAge: config.freshAge })
   await app.register(backupCodes, {})
-  await app.register(totp, { issuer: 'Example Host App' })
-  await app.register(webauthn, { rpID: config.rpId, rpName: 'Example Host App', origins: [config.origin] })
+  // Authenticator apps and passkey managers show the email, which the user recognises.
+  const emailOf = async (userId: string) => (await users.byId(userId))?.email ?? userId
+  await app.register(totp, { issuer: 'Example Host App', accountName: async (request) => await emailOf(request.mfa.userId!) })
+  await app.register(webauthn, {
+    rpID: config.rpId, rpName: 'Example Host App', origins: [config.origin],
+    userName: async (_request, userId) => await emailOf(userId)
+  })
   await app.register(rememberDevice, {})
   await app.register(mfaLogin, {
     findUserByLogin: async (login: string) => await users.byEmail(login),
