@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { claim } from './store/atomics.js'
 import type { IndexSpec, MfaCollection } from './store/types.js'
 
 /** Per-user MFA record (`mfa_users`): the security stamp and identifiers factor plugins need. */
@@ -29,12 +30,12 @@ const newStamp = (): string => randomBytes(16).toString('base64url')
 
 export function createUserRecords (collection: MfaCollection<MfaUserRecord>, now: () => number): UserRecords {
   const get = async (userId: string): Promise<MfaUserRecord> => {
-    // Upsert with $setOnInsert: concurrent first uses agree on one stamp.
-    const doc = await collection.findOneAndUpdate(
-      { _id: userId },
-      { $setOnInsert: { securityStamp: newStamp(), createdAt: new Date(now()) } },
-      { upsert: true, returnDocument: 'after' })
-    return doc!
+    const existing = await collection.findOne({ _id: userId })
+    if (existing) return existing
+    // First use: of concurrent creators one insert wins and everyone reads its stamp.
+    // The WebAuthn user handle is made here too, so it is never written by two racing requests.
+    await claim(collection, { _id: userId, securityStamp: newStamp(), createdAt: new Date(now()), webauthnUserHandle: randomBytes(32).toString('base64url') })
+    return (await collection.findOne({ _id: userId }))!
   }
   return {
     get,

@@ -99,6 +99,14 @@ await eachStore(t, async (t, store) => {
     t.same(await app.mfa.factors.enrolled('u3'), [], 'backup codes are offered only with a primary factor')
   })
 
+  t.test('regression: concurrent first uses of a user record agree on one stamp (no duplicate-key 500)', async (t) => {
+    const app = await buildTestApp(t, { core: mfaCore, store })
+    for (let round = 0; round < 10; round++) {
+      const stamps = await Promise.all(Array.from({ length: 30 }, () => app.mfa.users.securityStamp(`race-user-${round}`)))
+      t.equal(new Set(stamps).size, 1, `round ${round}`)
+    }
+  })
+
   t.test('security stamps are stable until changed', async (t) => {
     const app = await buildTestApp(t, { core: mfaCore, store })
     const first = await app.mfa.users.securityStamp('stamp-user')
