@@ -1,0 +1,101 @@
+// The load generator, run as a child process (bench/lib/harness.mjs forks it) so that autocannon
+// neither shares the server's event loop nor counts in the server process's RSS. It receives one
+// job over IPC, runs autocannon against 127.0.0.1 and answers with a summary.
+//
+// Job: { url, connections, amount?, duration?, method, path, headers?, body?, scenario, data }
+//   scenario 'fixed'  — the same request every time
+//   scenario 'bodies' — request i sends data.bodies[i] (each body used at most once, e.g. one mfaToken each)
+//   scenario 'login'  — per user in data.users: POST /auth/login, POST /auth/login/verify with the
+//                       mfaToken from the answer and the user's code, POST /auth/logout with the cookie
+import autocannon from 'autocannon'
+
+const json = { 'content-type': 'application/json' }
+
+function fixed (job) {
+  return [{ method: job.method, path: job.path, headers: job.headers, body: job.body }]
+}
+
+function bodies (job) {
+  const list = job.data.bodies
+  let next = 0
+  return [{
+    method: job.method,
+    path: job.path,
+    headers: { ...json, ...job.headers },
+    // Never wraps: a body used twice would be a replay and show up as a non-2xx answer.
+    setupRequest: (request) => ({ ...request, body: list[Math.min(next++, list.length - 1)] })
+  }]
+}
+
+function login (job) {
+  const users = job.data.users
+  let next = 0
+  return [
+    {
+      method: 'POST',
+      path: '/auth/login',
+      headers: json,
+      setupRequest (request, context) {
+        context.user = users[Math.min(next++, users.length - 1)]
+        return { ...request, body: JSON.stringify({ login: context.user.email, password: context.user.password }) }
+      },
+      onResponse (status, body, context) {
+        context.mfaToken = status === 200 ? JSON.parse(body).mfaToken : 'x'.repeat(43)
+      }
+    },
+    {
+      method: 'POST',
+      path: '/auth/login/verify',
+      headers: json,
+      setupRequest: (request, context) => ({
+        ...request, body: JSON.stringify({ mfaToken: context.mfaToken, method: 'totp', code: context.user.code })
+      }),
+      onResponse (status, body, context, headers) {
+        const cookie = headers['set-cookie'] ?? headers['Set-Cookie']
+        context.cookie = String(Array.isArray(cookie) ? cookie[0] : cookie ?? '').split(';')[0]
+      }
+    },
+    {
+      method: 'POST',
+      path: '/auth/logout',
+      setupRequest: (request, context) => ({ ...request, headers: { ...request.headers, cookie: context.cookie } })
+    }
+  ]
+}
+
+const scenarios = { fixed, bodies, login }
+
+async function runJob (job) {
+  const started = process.hrtime.bigint()
+  const result = await autocannon({
+    url: job.url,
+    connections: job.connections,
+    // autocannon reports 'done' only at its next sample tick: with the default 1 s an amount-bound
+    // run would be timed up to a second long.
+    sampleInt: 20,
+    ...(job.amount ? { amount: job.amount } : { duration: job.duration }),
+    requests: scenarios[job.scenario](job)
+  })
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]))
+  return {
+    seconds,
+    ok: result['2xx'],
+    nonOk: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes,
+    okPerSecond: result['2xx'] / seconds,
+    latencyP50: result.latency.p50,
+    latencyP99: result.latency.p99
+  }
+}
+
+process.once('message', async (job) => {
+  try {
+    process.send({ result: await runJob(job) })
+  } catch (err) {
+    process.send({ error: err?.stack ?? String(err) })
+  }
+  process.disconnect()
+})
