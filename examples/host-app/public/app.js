@@ -10,21 +10,39 @@ const MESSAGES = {
   FST_MFA_LOCKED: 'Too many wrong codes. Try again in a few minutes.',
   FST_MFA_RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
   FST_MFA_STEP_UP_REQUIRED: 'Confirm it is you to continue.',
+  FST_MFA_REQUIRED: 'Verify your second factor to continue.',
+  FST_MFA_ENROLLMENT_REQUIRED: 'Set up a second factor to continue.',
+  FST_MFA_UNAUTHENTICATED: 'Your session has ended. Sign in again.',
   FST_MFA_SETUP_EXPIRED: 'The setup expired. Start it again.',
-  APP_EMAIL_TAKEN: 'An account with this email exists. Sign in instead.'
+  FST_MFA_NOT_ENROLLED: 'That method is not set up for your account.',
+  FST_MFA_METHOD_NOT_ALLOWED: 'That method cannot be used here.',
+  FST_MFA_NOT_FOUND: 'It is gone already. Reload the page.',
+  FST_MFA_WEBAUTHN_VERIFICATION_FAILED: 'The security key or passkey could not be verified.',
+  FST_MFA_WEBAUTHN_CHALLENGE_EXPIRED: 'The security key request expired. Try again.',
+  FST_MFA_CREDENTIAL_EXISTS: 'This security key or passkey is already registered.',
+  FST_MFA_BACKUP_CODES_CONFLICT: 'Your backup codes changed at the same time. Reload the page and try again.',
+  FST_MFA_SECRET_DECRYPTION: 'Something is wrong on our side. Contact support.',
+  APP_EMAIL_TAKEN: 'An account with this email exists. Sign in instead.',
+  // Errors of the browser's WebAuthn call (@simplewebauthn/browser codes and DOMException names).
+  ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED: 'This security key or passkey is already registered.',
+  NotAllowedError: 'The security key request was cancelled or timed out.',
+  AbortError: 'The security key request was cancelled.'
 }
 
 class ApiError extends Error {
-  constructor (body) { super(MESSAGES[body.code] ?? body.message); this.body = body }
+  constructor (body) { super(MESSAGES[body?.code] ?? body?.message ?? 'Something went wrong. Try again.'); this.body = body }
 }
+
+/** A failed WebAuthn ceremony in the browser, in words a user understands. */
+const ceremonyError = (err) => err instanceof ApiError ? err : new Error(MESSAGES[err.code] ?? MESSAGES[err.name] ?? err.message)
 
 async function api (method, url, body) {
   const res = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined })
-  const data = res.status === 204 ? null : await res.json()
+  const data = res.status === 204 ? null : await res.json().catch(() => null)
   if (!res.ok) {
     const err = new ApiError(data)
-    if (data.code === 'FST_MFA_LOCKED' && data.retryAfter) err.message = `Too many wrong codes. Try again in ${Math.ceil(data.retryAfter / 60)} minute(s).`
-    if (data.attemptsLeft !== undefined) err.message += ` ${data.attemptsLeft} attempt(s) left.`
+    if (data?.code === 'FST_MFA_LOCKED' && data.retryAfter) err.message = `Too many wrong codes. Try again in ${Math.ceil(data.retryAfter / 60)} minute(s).`
+    if (data?.attemptsLeft !== undefined) err.message += ` ${data.attemptsLeft} attempt(s) left.`
     throw err
   }
   return data
@@ -43,7 +61,11 @@ document.addEventListener('click', async (e) => {
 async function nudge () {
   const el = $('#nudge'); if (!el) return
   const s = await api('GET', '/auth/session')
-  if (s.suggestEnrollment || (s.methods && s.methods.length === 0)) {
+  if (s.enrollOnly) {
+    el.innerHTML = s.methods?.length
+      ? '<p class="nudge"><strong>Your account needs a security key or passkey.</strong> Add one below to finish signing in.</p>'
+      : '<p class="nudge"><strong>Set up a second factor to keep using your account.</strong> Add an authenticator app or a passkey below.</p>'
+  } else if (page === 'home' && (s.suggestEnrollment || (s.methods && s.methods.length === 0))) {
     el.innerHTML = '<p class="nudge">Protect your account: <a href="/settings/security">add an authenticator app or a passkey</a>.</p>'
   }
 }
@@ -64,7 +86,7 @@ if (page === 'signup') {
 if (page === 'login') {
   const second = $('#second-factor')
   const codeForm = $('#code-form')
-  const finish = () => { location.href = '/' }
+  const finish = (res) => { location.href = res?.enrollmentRequired ? '/settings/security' : '/' }
   const remember = () => codeForm.remember.checked
 
   function showSecondFactor (methods) {
@@ -87,15 +109,14 @@ if (page === 'login') {
     const f = new FormData(e.target)
     try {
       const res = await api('POST', '/auth/login', { login: f.get('login'), password: f.get('password') })
-      if (res.step === 'complete') finish()
+      if (res.step === 'complete') finish(res)
       else showSecondFactor(res.methods)
     } catch (err) { showError(e.target, err) }
   })
   codeForm.addEventListener('submit', async (e) => {
     e.preventDefault()
     try {
-      await api('POST', '/auth/login/verify', { method: codeForm.dataset.method, code: codeForm.code.value, rememberDevice: remember() })
-      finish()
+      finish(await api('POST', '/auth/login/verify', { method: codeForm.dataset.method, code: codeForm.code.value, rememberDevice: remember() }))
     } catch (err) { showError(second, err); if (err.body?.code === 'FST_MFA_LOGIN_EXPIRED') setTimeout(() => location.reload(), 1500) }
   })
   second.addEventListener('click', async (e) => {
@@ -104,18 +125,17 @@ if (page === 'login') {
       try {
         const optionsJSON = await api('POST', '/auth/login/webauthn/options', {})
         const response = await startAuthentication({ optionsJSON })
-        await api('POST', '/auth/login/webauthn/verify', { response, rememberDevice: remember() })
-        finish()
-      } catch (err) { showError(second, err) }
+        finish(await api('POST', '/auth/login/webauthn/verify', { response, rememberDevice: remember() }))
+      } catch (err) { showError(second, ceremonyError(err)) }
     }
   })
   async function passkey (useBrowserAutofill) {
     const optionsJSON = await api('POST', '/auth/passkey/options', {})
     const response = await startAuthentication({ optionsJSON, useBrowserAutofill })
     const res = await api('POST', '/auth/passkey/verify', { response })
-    if (res.step === 'complete') finish(); else showSecondFactor(res.methods)
+    if (res.step === 'complete') finish(res); else showSecondFactor(res.methods)
   }
-  $('[data-action=passkey]').addEventListener('click', () => passkey(false).catch((err) => showError($('#password-form'), err)))
+  $('[data-action=passkey]').addEventListener('click', () => passkey(false).catch((err) => showError($('#password-form'), ceremonyError(err))))
   browserSupportsWebAuthnAutofill().then((ok) => { if (ok) passkey(true).catch(() => {}) })
 }
 
@@ -133,7 +153,7 @@ function stepUp (methods) {
   $('[data-action=step-up-key]', form).hidden = !methods.includes('webauthn')
   dialog.showModal()
   return new Promise((resolve, reject) => {
-    const done = (ok, err) => { form.onsubmit = form.onclick = null; dialog.close(); ok ? resolve() : reject(err) }
+    const done = (ok, err) => { form.onsubmit = form.onclick = null; form.reset(); showError(form, null); dialog.close(); ok ? resolve() : reject(err) }
     form.onsubmit = async (e) => {
       e.preventDefault()
       const code = form.code.value.trim()
@@ -147,7 +167,7 @@ function stepUp (methods) {
           const optionsJSON = await api('POST', '/auth/step-up/webauthn/options')
           await api('POST', '/auth/step-up/webauthn/verify', { response: await startAuthentication({ optionsJSON }) })
           done(true)
-        } catch (err) { showError(form, err) }
+        } catch (err) { showError(form, ceremonyError(err)) }
       }
     }
   })
@@ -158,21 +178,64 @@ function showCodes (codes) {
   $('[data-list]', box).textContent = codes.join('\n')
 }
 
+const EVENT_LABELS = {
+  'login.success': 'Signed in',
+  'login.password_failed': 'Wrong password',
+  'login.passkey_failed': 'Passkey sign-in refused',
+  'login.locked': 'Second factor locked after wrong codes',
+  'mfa.code_accepted': 'Second factor accepted',
+  'mfa.code_refused': 'Wrong second-factor code',
+  'mfa.step_up': 'Identity confirmed again',
+  'totp.setup_started': 'Authenticator app setup started',
+  'totp.enabled': 'Authenticator app turned on',
+  'totp.disabled': 'Authenticator app turned off',
+  'totp.confirm_refused': 'Authenticator app setup code refused',
+  'totp.replay': 'A used code was tried again',
+  'backup_codes.created': 'Backup codes created',
+  'backup_codes.regenerated': 'New backup codes generated',
+  'backup_codes.used': 'Backup code used',
+  'backup_codes.low': 'Few backup codes left',
+  'webauthn.registered': 'Security key or passkey added',
+  'webauthn.removed': 'Security key or passkey removed',
+  'webauthn.clone_suspected': 'Possible copy of a security key detected',
+  'device.remembered': 'Device remembered',
+  'device.used': 'Signed in on a remembered device',
+  'device.revoked': 'Remembered device forgotten',
+  'security_stamp.changed': 'Security settings changed',
+  'recovery.admin_reset': 'Second factors reset by support',
+  logout: 'Signed out'
+}
+const when = (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+
 async function renderSecurity () {
+  // /mfa first: it creates the user's MFA record on first use, which the other routes then read.
   const summary = await api('GET', '/mfa')
+  const [listed, devices, events] = await Promise.all([
+    api('GET', '/mfa/webauthn/credentials'), api('GET', '/mfa/devices'), api('GET', '/auth/events?limit=15')
+  ])
   const totp = $('#totp')
-  $('[data-status]', totp).textContent = summary.totp ? 'On: you sign in with codes from your authenticator app.' : 'Off.'
+  $('[data-status]', totp).innerHTML = summary.totp
+    ? '<span class="badge on">On</span> You sign in with codes from your authenticator app.'
+    : '<span class="badge off">Off</span> Use an app such as Google Authenticator, 1Password or Authy.'
   $('[data-action=totp-setup]', totp).textContent = summary.totp ? 'Replace with a new app' : 'Set up'
+  $('[data-action=totp-setup]', totp).hidden = !$('[data-setup]', totp).hidden
   $('[data-action=totp-disable]', totp).hidden = !summary.totp
-  $('#backup [data-status]').textContent = summary.backupCodes?.remaining ? `${summary.backupCodes.remaining} unused codes left.` : 'No backup codes yet.'
-  const keys = await api('GET', '/mfa/webauthn/credentials')
-  $('#keys [data-list]').innerHTML = keys.map((k) => `<li data-id="${k.id}"><strong>${escapeHtml(k.name)}</strong> · ${k.deviceType === 'multiDevice' ? 'passkey' : 'security key'} · added ${new Date(k.createdAt).toLocaleDateString()}
-    <button type="button" class="link" data-action="rename-key">Rename</button> <button type="button" class="link" data-action="remove-key">Remove</button></li>`).join('') || '<li>None yet.</li>'
-  const devices = await api('GET', '/mfa/devices')
-  $('#devices [data-list]').innerHTML = devices.map((d) => `<li data-id="${d.id}">${escapeHtml(d.label)}${d.current ? ' (this browser)' : ''} · last used ${new Date(d.lastUsedAt).toLocaleString()}
-    <button type="button" class="link" data-action="revoke-device">Forget</button></li>`).join('') || '<li>None.</li>'
-  const events = await api('GET', '/auth/events?limit=15')
-  $('#events [data-list]').innerHTML = events.map((ev) => `<li>${new Date(ev.at).toLocaleString()} · ${escapeHtml(ev.type)}${ev.method ? ` (${escapeHtml(ev.method)})` : ''}</li>`).join('')
+  const remaining = summary.backupCodes?.remaining ?? 0
+  $('#backup [data-status]').innerHTML = remaining
+    ? `<span class="badge on">${remaining} left</span> One-time codes for when you lose your phone or key.`
+    : '<span class="badge off">None</span> No backup codes yet. They come with your first second factor.'
+  // The list route answers { credentials } (older builds: a bare array).
+  const keys = Array.isArray(listed) ? listed : listed.credentials
+  $('#keys [data-list]').innerHTML = keys.map((k) => `<li data-id="${escapeHtml(k.id)}"><div><strong>${escapeHtml(k.name)}</strong>
+    <div class="meta">${k.deviceType === 'multiDevice' ? 'Synced passkey' : 'Security key'} · added ${when(k.createdAt)}${k.lastUsedAt ? ` · last used ${when(k.lastUsedAt)}` : ''}</div></div>
+    <span class="actions"><button type="button" class="link" data-action="rename-key">Rename</button> <button type="button" class="link danger" data-action="remove-key">Remove</button></span></li>`).join('') ||
+    '<li class="empty">None yet.</li>'
+  $('#devices [data-list]').innerHTML = devices.map((d) => `<li data-id="${escapeHtml(d.id)}"><div><strong>${escapeHtml(d.label)}</strong>${d.current ? ' <span class="badge on">this browser</span>' : ''}
+    <div class="meta">last used ${when(d.lastUsedAt)} · until ${when(d.expiresAt)}</div></div>
+    <span class="actions"><button type="button" class="link danger" data-action="revoke-device">Forget</button></span></li>`).join('') || '<li class="empty">None.</li>'
+  $('#devices [data-action=revoke-all]').hidden = devices.length === 0
+  $('#events [data-list]').innerHTML = events.map((ev) => `<li data-type="${escapeHtml(ev.type)}"><span>${escapeHtml(EVENT_LABELS[ev.type] ?? ev.type)}</span>
+    <time datetime="${escapeHtml(ev.at)}">${when(ev.at)}</time></li>`).join('') || '<li class="empty">Nothing yet.</li>'
 }
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -185,6 +248,7 @@ if (page === 'security') {
         const setup = await withStepUp(() => api('POST', '/mfa/totp/setup', {}))
         const box = $('#totp [data-setup]'); box.hidden = false
         $('[data-qr]', box).src = setup.qrCodeDataUrl; $('[data-secret]', box).textContent = setup.secret
+        $('#totp-confirm [name=code]').focus()
       }
       if (action === 'totp-disable' && confirm('Turn off the authenticator app?')) { await withStepUp(() => api('DELETE', '/mfa/totp')); toast('Authenticator app turned off') }
       if (action === 'regenerate-codes') showCodes((await withStepUp(() => api('POST', '/mfa/backup-codes', {}))).codes)
@@ -218,9 +282,11 @@ if (page === 'security') {
       const res = await api('POST', '/mfa/webauthn/register/verify', name ? { response, name } : { response })
       if (res.backupCodes) showCodes(res.backupCodes)
       toast('Key added'); e.target.reset(); await renderSecurity()
-    } catch (err) { toast(err.message) }
+      $('#nudge').innerHTML = ''
+    } catch (err) { if (err.message !== 'Cancelled') toast(ceremonyError(err).message) }
   })
-  renderSecurity().catch((err) => toast(err.message))
+  // One after the other: see renderSecurity.
+  renderSecurity().then(nudge).catch((err) => toast(err.message))
 }
 
 if (page === 'admin') {
@@ -229,7 +295,7 @@ if (page === 'admin') {
       const optionsJSON = await api('POST', '/auth/step-up/webauthn/options')
       await api('POST', '/auth/step-up/webauthn/verify', { response: await startAuthentication({ optionsJSON }) })
       location.reload()
-    } catch (err) { showError(e.target.parentElement, err) }
+    } catch (err) { showError(e.target.parentElement, ceremonyError(err)) }
   })
 }
 if (page === 'home') nudge().catch(() => {})

@@ -15,6 +15,8 @@ function layout (request: FastifyRequest, title: string, page: string, body: str
 <script src="/assets/webauthn.js"></script><script src="/assets/app.js" type="module"></script></body></html>`
 }
 
+const METHOD_NAMES: Record<string, string> = { totp: 'Authenticator app', webauthn: 'Security key or passkey', 'backup-code': 'Backup codes' }
+
 const send = (reply: FastifyReply, html: string) => reply.type('text/html; charset=utf-8').send(html)
 
 export async function pageRoutes (app: FastifyInstance, { users }: { users: ReturnType<typeof createUsers> }): Promise<void> {
@@ -31,20 +33,21 @@ export async function pageRoutes (app: FastifyInstance, { users }: { users: Retu
     <h1>Create an account</h1>
     <form id="signup-form" class="card"><label>Email <input name="email" type="email" autocomplete="username" required></label>
     <label>Password <input name="password" type="password" autocomplete="new-password" minlength="8" required></label>
-    <button type="submit">Create account</button><p class="error" data-error></p></form>`)))
+    <p class="actions"><button type="submit">Create account</button></p><p class="error" data-error></p>
+    <p class="muted">Already have an account? <a href="/login">Sign in</a></p></form>`)))
 
   app.get('/login', async (request, reply) => send(reply, layout(request, 'Sign in', 'login', `
     <h1>Sign in</h1>
     <form id="password-form" class="card"><label>Email <input name="login" type="email" autocomplete="username webauthn" required></label>
     <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
-    <button type="submit">Continue</button><button type="button" data-action="passkey" class="secondary">Sign in with a passkey</button>
-    <p class="error" data-error></p></form>
-    <section id="second-factor" class="card" hidden><h2>Second factor</h2><p>Confirm it is you with one of your methods.</p>
+    <p class="actions"><button type="submit">Continue</button> <button type="button" data-action="passkey" class="secondary">Sign in with a passkey</button></p>
+    <p class="error" data-error></p><p class="muted">New here? <a href="/signup">Create an account</a></p></form>
+    <section id="second-factor" class="card" hidden><h2>Second factor</h2><p class="muted">Confirm it is you with one of your methods.</p>
       <form id="code-form" data-method="totp"><label><span data-code-label>Code from your authenticator app</span>
       <input name="code" inputmode="numeric" autocomplete="one-time-code" required></label>
       <label class="check"><input type="checkbox" name="remember"> Remember this device for 30 days</label>
-      <button type="submit">Verify</button></form>
-      <p><button type="button" data-action="security-key" class="secondary" hidden>Use a security key or passkey</button>
+      <p class="actions"><button type="submit">Verify</button></p></form>
+      <p class="actions"><button type="button" data-action="security-key" class="secondary" hidden>Use a security key or passkey</button>
       <button type="button" data-action="use-backup" class="link" hidden>Use a backup code instead</button></p>
       <p class="error" data-error></p></section>`)))
 
@@ -53,21 +56,22 @@ export async function pageRoutes (app: FastifyInstance, { users }: { users: Retu
     return send(reply, layout(request, 'Security', 'security', `
     <h1>Security settings</h1><div id="nudge"></div>
     <section class="card" id="totp"><h2>Authenticator app</h2><p data-status>…</p>
-      <div data-setup hidden><p>Scan this QR code with your authenticator app, or enter the key by hand.</p>
-      <img data-qr alt="QR code for your authenticator app" width="200" height="200"><p>Key: <code data-secret></code></p>
-      <form id="totp-confirm"><label>Code from the app <input name="code" inputmode="numeric" autocomplete="one-time-code" required></label><button type="submit">Turn on</button></form></div>
-      <p><button type="button" data-action="totp-setup">Set up</button> <button type="button" data-action="totp-disable" class="danger" hidden>Turn off</button></p></section>
-    <section class="card" id="backup"><h2>Backup codes</h2><p data-status>…</p><div data-codes hidden><p>Save these codes now: each works once, and they are not shown again.</p>
-      <pre data-list></pre><button type="button" data-action="copy-codes" class="secondary">Copy</button> <button type="button" data-action="download-codes" class="secondary">Download</button></div>
-      <p><button type="button" data-action="regenerate-codes">Generate new codes</button></p></section>
-    <section class="card" id="keys"><h2>Security keys and passkeys</h2><ul data-list></ul>
-      <form id="key-add"><label>Name <input name="name" maxlength="64" placeholder="e.g. YubiKey, this laptop"></label><button type="submit">Add a key or passkey</button></form></section>
-    <section class="card" id="devices"><h2>Remembered devices</h2><ul data-list></ul><button type="button" data-action="revoke-all" class="secondary">Forget all devices</button></section>
+      <div class="setup" data-setup hidden><img data-qr alt="QR code for your authenticator app" width="180" height="180">
+      <div><p>Scan the QR code with your authenticator app, or enter this key by hand:</p><p><code data-secret></code></p>
+      <form id="totp-confirm"><label>Then type the 6-digit code the app shows <input name="code" inputmode="numeric" autocomplete="one-time-code" required></label><button type="submit">Turn on</button></form></div></div>
+      <p class="actions"><button type="button" data-action="totp-setup">Set up</button> <button type="button" data-action="totp-disable" class="danger" hidden>Turn off</button></p></section>
+    <section class="card" id="backup"><h2>Backup codes</h2><p data-status>…</p><div data-codes hidden><p><strong>Save these codes now.</strong> Each works once, and they are not shown again.</p>
+      <pre data-list></pre><p class="actions"><button type="button" data-action="copy-codes" class="secondary">Copy</button> <button type="button" data-action="download-codes" class="secondary">Download</button></p></div>
+      <p class="actions"><button type="button" data-action="regenerate-codes" class="secondary">Generate new codes</button></p></section>
+    <section class="card" id="keys"><h2>Security keys and passkeys</h2><p class="muted">Sign in with a fingerprint, face, screen lock or a USB key. Phishing-resistant.</p><ul data-list></ul>
+      <form id="key-add" class="inline"><label>Name <input name="name" maxlength="64" placeholder="e.g. YubiKey, this laptop"></label><button type="submit">Add a key or passkey</button></form></section>
+    <section class="card" id="devices"><h2>Remembered devices</h2><p class="muted">Browsers where you ticked “remember this device” skip the second factor for 30 days.</p><ul data-list></ul>
+      <p class="actions"><button type="button" data-action="revoke-all" class="secondary">Forget all devices</button></p></section>
     <section class="card" id="events"><h2>Recent security events</h2><ol data-list></ol></section>
-    <dialog id="step-up"><form method="dialog" id="step-up-form"><h2>Confirm it is you</h2><p>This change needs a recent second factor.</p>
+    <dialog id="step-up"><form method="dialog" id="step-up-form"><h2>Confirm it is you</h2><p class="muted">This change needs a recent second factor.</p>
       <label>Code (authenticator app or backup code) <input name="code" autocomplete="one-time-code"></label>
-      <button type="submit">Confirm</button> <button type="button" data-action="step-up-key" class="secondary">Use a security key</button>
-      <button type="button" data-action="step-up-cancel" class="link">Cancel</button><p class="error" data-error></p></form></dialog>`))
+      <p class="actions"><button type="submit">Confirm</button> <button type="button" data-action="step-up-key" class="secondary">Use a security key</button>
+      <button type="button" data-action="step-up-cancel" class="link">Cancel</button></p><p class="error" data-error></p></form></dialog>`))
   })
 
   app.get('/admin', async (request, reply) => {
@@ -84,7 +88,7 @@ export async function pageRoutes (app: FastifyInstance, { users }: { users: Retu
       <button type="button" data-action="admin-step-up">Verify with a security key</button><p class="error" data-error></p></div>`))
     }
     const stats = await app.mfa.stats()
-    const rows = Object.entries(stats.byMethod).map(([m, n]) => `<tr><td>${escape(m)}</td><td>${n}</td></tr>`).join('')
+    const rows = Object.entries(stats.byMethod).map(([m, n]) => `<tr><td>${escape(METHOD_NAMES[m] ?? m)}</td><td>${n}</td></tr>`).join('')
     return send(reply, layout(request, 'Admin', 'admin', `<h1>Admin</h1><section class="card"><h2>MFA adoption</h2>
       <p><strong data-users-with-mfa>${stats.usersWithMfa}</strong> users have a second factor.</p><table><tr><th>Method</th><th>Users</th></tr>${rows}</table></section>`))
   })
