@@ -23,10 +23,13 @@ export interface EmitInput {
 
 export type EventHook = (event: MfaEvent) => void | Promise<void>
 
-export const eventIndexes: IndexSpec[] = [
-  { name: 'user_recent', key: { userId: 1, at: -1 } },
-  { name: 'type_recent', key: { type: 1, at: -1 } }
-]
+export function eventIndexes (retentionDays: number): IndexSpec[] {
+  return [
+    { name: 'user_recent', key: { userId: 1, at: -1 } },
+    { name: 'type_recent', key: { type: 1, at: -1 } },
+    { name: 'retention_ttl', key: { at: 1 }, expireAfterSeconds: retentionDays * 86_400 }
+  ]
+}
 
 // Defence in depth: callers never pass secrets, and anything named like one is dropped anyway.
 let sequence = 0

@@ -69,7 +69,7 @@ async function fastifyMfaCore (fastify: FastifyInstance, options: MfaCoreOptions
   fastify.decorateRequest('mfa', {
     getter () { return readRequestMfa(this.session?.get('mfa'), mfa.nowSeconds()) }
   })
-  mfa.ensureIndexes(collection('events'), eventIndexes)
+  mfa.ensureIndexes(collection('events'), eventIndexes(opts.eventRetentionDays))
   mfa.ensureIndexes(collection('users'), userIndexes)
   fastify.addHook('onReady', async function createMfaIndexes () {
     for (const [c, specs] of pendingIndexes) await c.createIndexes(specs, fastify.log)

@@ -18,6 +18,8 @@ export interface MfaCoreOptions {
   freshAge?: number
   /** Prefix of the factor management routes (`GET /mfa`). @default '/mfa' */
   prefix?: string
+  /** How long audit events are kept (a TTL index on `mfa_events.at`). @default 180 // days */
+  eventRetentionDays?: number
   /** Clock in epoch milliseconds; tests pass a fake one. @default Date.now */
   now?: () => number
 }
@@ -28,6 +30,7 @@ export interface ResolvedCoreOptions {
   collectionPrefix: string
   freshAge: number
   prefix: string
+  eventRetentionDays: number
   now: () => number
 }
 
@@ -44,7 +47,7 @@ function isStore (value: unknown): value is MfaStore {
 }
 
 export function resolveOptions (options: Partial<MfaCoreOptions>): ResolvedCoreOptions {
-  const { store, encryptionKeys, collectionPrefix = 'mfa_', freshAge = 300, prefix = '/mfa', now = Date.now } = options
+  const { store, encryptionKeys, collectionPrefix = 'mfa_', freshAge = 300, prefix = '/mfa', eventRetentionDays = 180, now = Date.now } = options
   let resolvedStore: MfaStore
   if (store === 'memory') resolvedStore = createMemoryStore()
   else if (isStore(store)) resolvedStore = store
@@ -58,6 +61,7 @@ export function resolveOptions (options: Partial<MfaCoreOptions>): ResolvedCoreO
   }
   if (!Number.isInteger(freshAge) || freshAge <= 0) fail('option "freshAge" must be a positive whole number of seconds')
   if (typeof prefix !== 'string' || !prefix.startsWith('/')) fail('option "prefix" must be a path starting with "/"')
+  if (!Number.isInteger(eventRetentionDays) || eventRetentionDays <= 0) fail('option "eventRetentionDays" must be a positive whole number of days')
   if (typeof now !== 'function') fail('option "now" must be a function returning epoch milliseconds')
-  return { store: resolvedStore, keys: resolveKeyring(encryptionKeys!), collectionPrefix, freshAge, prefix, now }
+  return { store: resolvedStore, keys: resolveKeyring(encryptionKeys!), collectionPrefix, freshAge, prefix, eventRetentionDays, now }
 }

@@ -32,7 +32,8 @@ t.test('bad options fail at startup with a message naming the option', async (t)
     [{ store: 'memory', encryptionKeys: [] }, /option "encryptionKeys"/],
     [{ store: 'memory', encryptionKeys: keys, freshAge: 0 }, /option "freshAge"/],
     [{ store: 'memory', encryptionKeys: keys, collectionPrefix: 'a-b' }, /option "collectionPrefix"/],
-    [{ store: 'memory', encryptionKeys: keys, prefix: 'mfa' }, /option "prefix"/]
+    [{ store: 'memory', encryptionKeys: keys, prefix: 'mfa' }, /option "prefix"/],
+    [{ store: 'memory', encryptionKeys: keys, eventRetentionDays: 0 }, /option "eventRetentionDays"/]
   ]
   for (const [options, message] of cases) {
     await t.rejects(start(options), { name: 'TypeError', message }, String(message))

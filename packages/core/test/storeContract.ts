@@ -33,6 +33,9 @@ export async function testStore (t: Test, makeStore: () => Promise<MfaStore>): P
     await c.insertOne({ _id: 'c' })
     await c.insertOne({ _id: 'd' })
     t.equal(await c.countDocuments({}), 3, 'sparse unique index allows several documents without the field')
+    await c.deleteOne({ _id: 'a' })
+    await c.insertOne({ _id: 'e', owner: 'u1' })
+    t.equal((await c.findOne({ owner: 'u1' }))!._id, 'e', 'a deleted owner frees its unique key')
   })
 
   t.test('find sorts and limits; count and delete report numbers', async (t) => {

@@ -75,9 +75,11 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     return pending
   }
 
-  async function assertNotLocked (userId: string): Promise<void> {
-    const ms = await store.lockedFor(userId)
-    if (ms > 0) throw withDetails(new errors.FST_MFA_LOCKED(), { retryAfter: Math.ceil(ms / 1000) })
+  /** Throws 423 while the account is locked; returns whether wrong codes are on record. */
+  async function assertNotLocked (userId: string): Promise<boolean> {
+    const { lockedMs, hasFailures } = await store.lockState(userId)
+    if (lockedMs > 0) throw withDetails(new errors.FST_MFA_LOCKED(), { retryAfter: Math.ceil(lockedMs / 1000) })
+    return hasFailures
   }
 
   /** Wrong second factor: counts toward the account lockout and answers 401 (or 423 when it locked). */
@@ -97,7 +99,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     check: (userId: string) => Promise<FactorResult>): Promise<LoginAnswer> {
     const pending = await findPending(request, input.mfaToken)
     if (!pending.methods.includes(input.method)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: pending.methods })
-    await assertNotLocked(pending.userId)
+    const hasFailures = await assertNotLocked(pending.userId)
     const attemptsLeft = await store.takeAttempt(pending._id)
     if (attemptsLeft === null) {
       await store.discard(pending._id)
@@ -109,9 +111,10 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       return await refuse(request, pending.userId, input.method, result, attemptsLeft)
     }
     if (!await store.consume(pending._id)) throw new errors.FST_MFA_LOGIN_EXPIRED()
-    await store.discard(pending._id)
-    await store.resetFailures(pending.userId)
-    await mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request })
+    await Promise.all([
+      hasFailures ? store.resetFailures(pending.userId) : null,
+      mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request })
+    ])
     const answer = await complete(request, {
       userId: pending.userId, aal: result.aal, amr: [...pending.firstFactor, ...result.amr, 'mfa'],
       authTime: pending.authTime, mfaTime: mfa.nowSeconds(), mfaMethod: input.method
@@ -120,7 +123,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     return answer
   }
 
-  return { begin, verifyPending, findPending, assertNotLocked, refuse, complete, discardPending: store.discard }
+  return { begin, verifyPending, findPending, assertNotLocked, refuse, complete, discardPending: store.discard, resetFailures: store.resetFailures }
 }
 
 export type LoginFlow = ReturnType<typeof createFlow>

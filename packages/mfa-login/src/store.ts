@@ -1,4 +1,4 @@
-import { casIndexes, casRegister, consume, randomToken, sha256, type IndexSpec, type MfaApi } from '@fastify-mfa/core'
+import { casIndexes, casRegister, randomToken, sha256, type IndexSpec, type MfaApi } from '@fastify-mfa/core'
 
 /** A login between the password step and the second factor. Stored under the token's SHA-256. */
 export interface PendingLogin {
@@ -26,6 +26,7 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
   const attempts = casRegister<number>(mfa.collection('login_counters'), mfa.now)
   const locks = casRegister<LockState>(mfa.collection('login_counters'), mfa.now)
   const live = () => ({ $gt: new Date(mfa.now()) })
+  let lastSweep = 0
 
   return {
     async create (userId: string, methods: string[], firstFactor: string[]): Promise<{ token: string, doc: PendingLogin }> {
@@ -36,13 +37,16 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
         createdAt: new Date(now), expiresAt: new Date(now + opts.pendingTtl * 1000)
       }
       await pending.insertOne(doc)
-      // Garbage collection where the server has no TTL indexes (and in memory).
-      await counters.deleteMany({ expiresAt: { $lte: new Date(now) } } as never)
+      // Garbage collection where the server has no TTL indexes (and in memory), at most once a minute.
+      if (now - lastSweep > 60_000) {
+        lastSweep = now
+        await counters.deleteMany({ expiresAt: { $lte: new Date(now) } } as never)
+      }
       return { token, doc }
     },
     find: async (id: string) => await pending.findOne({ _id: id, expiresAt: live() }),
-    /** Single use: of concurrent completions exactly one gets the pending login. */
-    consume: async (id: string) => await consume(pending, { _id: id, expiresAt: live() }),
+    /** Single use: of concurrent completions exactly one deletes the pending login. */
+    consume: async (id: string) => await pending.deleteOne({ _id: id, expiresAt: live() }) === 1,
     // The attempt counter is left to expire with the login: removed early, a guess already in
     // flight would find a fresh counter and be evaluated beyond the limit.
     discard: async (id: string) => { await pending.deleteOne({ _id: id }) },
@@ -58,10 +62,10 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
         new Date(mfa.now() + opts.pendingTtl * 1000))
       return used === null ? null : opts.maxAttempts - used
     },
-    /** Milliseconds the account stays locked, or 0. */
-    async lockedFor (userId: string): Promise<number> {
+    /** The account's lock state: milliseconds it stays locked (0 when not), and whether failures are on record. */
+    async lockState (userId: string): Promise<{ lockedMs: number, hasFailures: boolean }> {
       const state = (await locks.read(`lock:${userId}`)).value
-      return state ? Math.max(0, state.lockedUntil - mfa.now()) : 0
+      return { lockedMs: state ? Math.max(0, state.lockedUntil - mfa.now()) : 0, hasFailures: state !== null }
     },
     /** Counts a wrong second factor; returns the lock time in ms when this failure locked the account. */
     async recordFailure (userId: string): Promise<number> {

@@ -32,34 +32,48 @@ function isOperatorObject (value: unknown): boolean {
  */
 class MemoryCollection<T extends StoredDocument> implements MfaCollection<T> {
   readonly #docs = new Map<string, Doc>()
-  readonly #unique: IndexSpec[] = []
+  readonly #unique = new Map<IndexSpec, Map<string, string>>()
   constructor (readonly name: string) {}
 
   #matching (filter: object, sort?: SortSpec, limit?: number): Doc[] {
-    let cursor = find([...this.#docs.values()], filter as Record<string, unknown>)
+    // A lookup by _id reads one document, as MongoDB's _id index would.
+    const id = (filter as { _id?: unknown })._id
+    const candidates = typeof id === 'string' ? [this.#docs.get(id)].filter((d) => d !== undefined) : [...this.#docs.values()]
+    let cursor = find(candidates, filter as Record<string, unknown>)
     if (sort) cursor = cursor.sort(sort)
     if (limit) cursor = cursor.limit(limit)
     return cursor.all() as Doc[]
   }
 
-  #checkUnique (candidate: Doc): void {
-    for (const index of this.#unique) {
-      const fields = Object.keys(index.key)
-      const values = fields.map((f) => getPath(candidate, f))
-      if (index.sparse && values.every((v) => v === undefined)) continue
-      const key = JSON.stringify(values)
-      for (const other of this.#docs.values()) {
-        if (other._id !== candidate._id && JSON.stringify(fields.map((f) => getPath(other, f))) === key) {
-          throw new DuplicateKeyError(this.name, index.name)
-        }
-      }
-    }
+  #uniqueKey (index: IndexSpec, doc: Doc): string | null {
+    const values = Object.keys(index.key).map((f) => getPath(doc, f))
+    return index.sparse && values.every((v) => v === undefined) ? null : JSON.stringify(values)
   }
 
+  /** Unique indexes as maps from key to _id, so a write checks them without a scan. */
   #write (doc: Doc, replacing: boolean): void {
     if (!replacing && this.#docs.has(doc._id)) throw new DuplicateKeyError(this.name, '_id_')
-    this.#checkUnique(doc)
+    for (const [index, owners] of this.#unique) {
+      const key = this.#uniqueKey(index, doc)
+      const owner = key === null ? undefined : owners.get(key)
+      if (owner !== undefined && owner !== doc._id) throw new DuplicateKeyError(this.name, index.name)
+    }
+    this.#forget(doc._id)
+    for (const [index, owners] of this.#unique) {
+      const key = this.#uniqueKey(index, doc)
+      if (key !== null) owners.set(key, doc._id)
+    }
     this.#docs.set(doc._id, structuredClone(doc))
+  }
+
+  #forget (id: string): boolean {
+    const old = this.#docs.get(id)
+    if (!old) return false
+    for (const [index, owners] of this.#unique) {
+      const key = this.#uniqueKey(index, old)
+      if (key !== null && owners.get(key) === id) owners.delete(key)
+    }
+    return this.#docs.delete(id)
   }
 
   #updated (doc: Doc, update: object): { next: Doc, modified: boolean } {
@@ -131,24 +145,31 @@ class MemoryCollection<T extends StoredDocument> implements MfaCollection<T> {
   async findOneAndDelete (filter: object, options?: { sort?: SortSpec }): Promise<T | null> {
     const [doc] = this.#matching(filter, options?.sort, 1)
     if (!doc) return null
-    this.#docs.delete(doc._id)
+    this.#forget(doc._id)
     return structuredClone(doc) as unknown as T
   }
 
   async deleteOne (filter: object): Promise<number> {
     const [doc] = this.#matching(filter, undefined, 1)
-    return doc && this.#docs.delete(doc._id) ? 1 : 0
+    return doc && this.#forget(doc._id) ? 1 : 0
   }
 
   async deleteMany (filter: object): Promise<number> {
     const docs = this.#matching(filter)
-    for (const doc of docs) this.#docs.delete(doc._id)
+    for (const doc of docs) this.#forget(doc._id)
     return docs.length
   }
 
   async createIndexes (specs: IndexSpec[]): Promise<void> {
     for (const spec of specs) {
-      if (spec.unique && !this.#unique.some((u) => u.name === spec.name)) this.#unique.push(spec)
+      if (!spec.unique || [...this.#unique.keys()].some((u) => u.name === spec.name)) continue
+      const owners = new Map<string, string>()
+      for (const doc of this.#docs.values()) {
+        const key = this.#uniqueKey(spec, doc)
+        if (key !== null && owners.has(key)) throw new DuplicateKeyError(this.name, spec.name)
+        if (key !== null) owners.set(key, doc._id)
+      }
+      this.#unique.set(spec, owners)
     }
   }
 }
