@@ -66,7 +66,6 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
     getUser: async (id: string) => await users.byId(id),
     mode: config.mode,
     gracePeriod: config.graceDays,
-    roles: { admin: { methods: ['webauthn'] } },
     bcryptCost: PASSWORD_COST,
     rateLimit: { max: config.authRateLimit, ...(redis ? { redis } : {}) }
   })
