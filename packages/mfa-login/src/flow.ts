@@ -23,17 +23,6 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     return mfa.now() > start + opts.gracePeriod * DAY
   }
 
-  /** Users without MFA are nudged after a new device or a security change (SPEC §5). */
-  async function shouldSuggestEnrollment (request: FastifyRequest, userId: string): Promise<boolean> {
-    const events = await mfa.events.recent(userId, 30)
-    const lastLogin = events.find((e) => e.type === 'login.success')
-    if (!lastLogin) return false
-    const changed = events.some((e) => (e.type === 'security_stamp.changed' || e.type === 'login.locked') && e.at > lastLogin.at)
-    const ua = request.headers['user-agent'] ?? null
-    const knownDevice = events.some((e) => e.type === 'login.success' && e.userAgent === ua)
-    return changed || !knownDevice
-  }
-
   async function complete (request: FastifyRequest, state: Parameters<typeof signedInState>[0]): Promise<LoginAnswer> {
     await establishSession(request, signedInState(state))
     await mfa.emit('login.success', { userId: state.userId, request, method: state.mfaMethod ?? null, details: { aal: state.aal, amr: state.amr } })
@@ -55,8 +44,9 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     const offered = required ? enrolled.filter((m) => required.includes(m)) : enrolled
     if (offered.length === 0) {
       const mustEnrol = required !== null || (opts.mode === 'required' && pastGracePeriod(user))
-      const suggest = enrolled.length === 0 && await shouldSuggestEnrollment(request, userId)
-      return await complete(request, { userId, aal: 1, amr: firstFactor, authTime, enrollOnly: mustEnrol, suggestEnrollment: suggest || (!mustEnrol && opts.mode === 'required') })
+      // Inside the grace period of a required policy the user is nudged at once; otherwise
+      // GET /auth/session decides from the audit trail (kept off the login's hot path).
+      return await complete(request, { userId, aal: 1, amr: firstFactor, authTime, enrollOnly: mustEnrol, suggestEnrollment: !mustEnrol && opts.mode === 'required' })
     }
     // A remembered device stands in for the second factor, but never for a role that needs specific methods.
     if (required === null && mfa.devices && await mfa.devices.check(request, userId)) {

@@ -124,3 +124,21 @@ await eachStore(t, async (t, _store, kind) => {
     t.equal(listed, 401)
   })
 })
+
+t.test('suggestEnrollment: a user without MFA is nudged after a new browser or a password reset', async (t) => {
+  const clock = fakeClock()
+  const app = await buildLoginApp(t, { users: new Map([['carol', user('carol')]]), clock, login: { rateLimit: false } })
+  const signIn = async (ua: string) => {
+    const a = agent(app)
+    await a.inject({ method: 'POST', url: '/auth/login', payload: { login: 'carol@example.com', password: PASSWORD }, headers: { 'user-agent': ua } })
+    clock.advance(1)
+    return (await a.inject({ url: '/auth/session' })).json().suggestEnrollment
+  }
+  t.equal(await signIn('Firefox/1'), false, 'a first login is not suspicious')
+  t.equal(await signIn('Firefox/1'), false, 'the same browser again')
+  t.equal(await signIn('Chrome/2'), true, 'a new browser')
+  t.equal(await signIn('Chrome/2'), false, 'known by now')
+  await app.mfa.securityStampChanged('carol', { reason: 'password_reset' })
+  clock.advance(1)
+  t.equal(await signIn('Chrome/2'), true, 'after a password reset')
+})

@@ -1,5 +1,19 @@
 import type { FastifyInstance } from 'fastify'
+import type { MfaApi } from '@fastify-mfa/core'
 import * as s from './schemas.js'
+
+/**
+ * SPEC §5: users without MFA are nudged after suspicious activity: this login came from a browser
+ * not seen in earlier logins, or a lockout or security change (password reset) happened since.
+ */
+async function suspiciousSinceLastLogin (mfa: MfaApi, userId: string): Promise<boolean> {
+  const events = await mfa.events.recent(userId, 30)
+  const logins = events.filter((e) => e.type === 'login.success')
+  const [current, previous] = logins
+  if (!current || !previous) return false
+  const changed = events.some((e) => (e.type === 'security_stamp.changed' || e.type === 'login.locked') && e.at > previous.at && e.at <= current.at)
+  return changed || !logins.slice(1).some((e) => e.userAgent === current.userAgent)
+}
 
 export async function sessionRoutes (routes: FastifyInstance): Promise<void> {
   const mfa = routes.mfa
@@ -10,7 +24,8 @@ export async function sessionRoutes (routes: FastifyInstance): Promise<void> {
     const userId = state.userId
     if (userId === null) return { ...state, factors: null, suggestEnrollment: false }
     const [factors, methods] = await Promise.all([mfa.summary(userId), mfa.factors.enrolled(userId)])
-    const suggestEnrollment = methods.length === 0 && request.session.get('mfa')?.suggestEnrollment === true
+    const suggestEnrollment = methods.length === 0 &&
+      (request.session.get('mfa')?.suggestEnrollment === true || await suspiciousSinceLastLogin(mfa, userId))
     return { ...state, fresh: request.mfa.isFresh(mfa.options.freshAge), methods, factors, suggestEnrollment }
   })
 
