@@ -1,16 +1,11 @@
 import t from 'tap'
-import { storeKinds, testDb } from '@fastify-mfa/testing'
 // The software authenticator (node:crypto P-256, 'none' attestation, ES256 assertions) of the webauthn tests.
 import { SoftAuthenticator } from '../../packages/webauthn/test/helpers/softAuthenticator.js'
-import { ORIGIN, PASSWORD, RP_ID, browser, randomEmail, randomIp, redisReachable, signedUp, twoInstances } from './cluster.js'
+import { ORIGIN, PASSWORD, RP_ID, browser, randomEmail, randomIp, sharedDatabase, signedUp, twoInstances } from './cluster.js'
 
 // Two example-app instances on one MongoDB database and one Redis: WebAuthn challenges and rate limits.
-if (!storeKinds().includes('mongodb')) {
-  t.plan(0, 'several instances share a MongoDB database (FASTIFY_MFA_STORES excludes mongodb)')
-} else if (!await redisReachable()) {
-  t.fail('Redis is not reachable on 127.0.0.1:6379 (.ci/run starts it)')
-} else {
-  const db = await testDb(t)
+const db = await sharedDatabase(t)
+if (db) {
 
   t.test('a WebAuthn challenge issued by A verifies on B', async (t) => {
     const { a, b } = await twoInstances(t, db)

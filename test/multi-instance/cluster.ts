@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes, randomInt } from 'node:crypto'
 import { connect } from 'node:net'
+import type { Test as TapTest } from 'tap'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { createMongoStore } from '@fastify-mfa/core'
-import { testDb } from '@fastify-mfa/testing'
+import { storeKinds, testDb } from '@fastify-mfa/testing'
 import { buildApp } from 'host-app/dist/app.js'
 import { loadConfig } from 'host-app/dist/config.js'
 
@@ -26,6 +27,22 @@ const shared = {
 }
 
 /** Whether the Redis rate-limit store answers (.ci/run starts it). */
+/**
+ * The database two instances share, or null when this run leaves MongoDB out (the test then plans
+ * nothing). Fails the test when Redis, which the shared rate limits need, is not reachable.
+ */
+export async function sharedDatabase (t: TapTest): Promise<Db | null> {
+  if (!storeKinds().includes('mongodb')) {
+    t.plan(0, 'several instances share a MongoDB database (FASTIFY_MFA_STORES excludes mongodb)')
+    return null
+  }
+  if (!await redisReachable()) {
+    t.fail('Redis is not reachable on 127.0.0.1:6379 (.ci/run starts it)')
+    return null
+  }
+  return await testDb(t)
+}
+
 export async function redisReachable (): Promise<boolean> {
   return await new Promise((resolve) => {
     const socket = connect(6379, '127.0.0.1')

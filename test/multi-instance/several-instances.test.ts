@@ -1,14 +1,9 @@
 import t from 'tap'
-import { storeKinds, testDb } from '@fastify-mfa/testing'
-import { PASSWORD, browser, oathtool, randomEmail, redisReachable, signedUp, totpUser, twoInstances, wrongCode } from './cluster.js'
+import { PASSWORD, browser, oathtool, randomEmail, sharedDatabase, signedUp, totpUser, twoInstances, wrongCode } from './cluster.js'
 
 // Two example-app instances on one MongoDB database and one Redis: they must behave as one app (SPEC §2, §7).
-if (!storeKinds().includes('mongodb')) {
-  t.plan(0, 'several instances share a MongoDB database (FASTIFY_MFA_STORES excludes mongodb)')
-} else if (!await redisReachable()) {
-  t.fail('Redis is not reachable on 127.0.0.1:6379 (.ci/run starts it)')
-} else {
-  const db = await testDb(t)
+const db = await sharedDatabase(t)
+if (db) {
   const cluster = await twoInstances(t, db)
   const { a, b } = cluster
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import bcrypt from 'bcrypt'
-import { isDuplicateKeyError, type MfaCollection, type MfaStore } from '@fastify-mfa/core'
+import { claim, type MfaCollection, type MfaStore } from '@fastify-mfa/core'
 
 /** The host app's own user record: fastify-mfa never writes here. */
 export interface User {
@@ -27,13 +27,8 @@ export function createUsers (store: MfaStore, adminEmails: string[]) {
         roles: adminEmails.includes(normalized) ? ['admin'] : [],
         createdAt: new Date()
       }
-      try {
-        await users.insertOne(user)
-        return user
-      } catch (err) {
-        if (isDuplicateKeyError(err)) return null
-        throw err
-      }
+      // The _id is the email: a second sign-up with it loses the claim.
+      return await claim(users, user) ? user : null
     },
     byEmail: async (email: string) => await users.findOne({ _id: email.trim().toLowerCase() }),
     byId: async (id: string) => await users.findOne({ id }),
