@@ -89,8 +89,8 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     check: (userId: string) => Promise<FactorResult>): Promise<LoginAnswer> {
     const pending = await findPending(request, input.mfaToken)
     if (!pending.methods.includes(input.method)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: pending.methods })
-    const hasFailures = await assertNotLocked(pending.userId)
-    const attemptsLeft = await store.takeAttempt(pending._id)
+    // Independent reads in parallel; a locked account's pending login may lose an attempt here.
+    const [hasFailures, attemptsLeft] = await Promise.all([assertNotLocked(pending.userId), store.takeAttempt(pending._id)])
     if (attemptsLeft === null) {
       await store.discard(pending._id)
       throw new errors.FST_MFA_LOGIN_EXPIRED()
@@ -101,14 +101,14 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       return await refuse(request, pending.userId, input.method, result, attemptsLeft)
     }
     if (!await store.consume(pending._id)) throw new errors.FST_MFA_LOGIN_EXPIRED()
-    await Promise.all([
+    const [answer] = await Promise.all([
+      complete(request, {
+        userId: pending.userId, aal: result.aal, amr: [...pending.firstFactor, ...result.amr, 'mfa'],
+        authTime: pending.authTime, mfaTime: mfa.nowSeconds(), mfaMethod: input.method
+      }),
       hasFailures ? store.resetFailures(pending.userId) : null,
       mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request })
     ])
-    const answer = await complete(request, {
-      userId: pending.userId, aal: result.aal, amr: [...pending.firstFactor, ...result.amr, 'mfa'],
-      authTime: pending.authTime, mfaTime: mfa.nowSeconds(), mfaMethod: input.method
-    })
     if (input.rememberDevice && mfa.devices) await mfa.devices.remember(request, reply, pending.userId)
     return answer
   }
