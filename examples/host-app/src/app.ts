@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import cookie from '@fastify/cookie'
 import session from '@fastify/session'
 import { MongoClient } from 'mongodb'
@@ -27,7 +27,7 @@ const assets: Record<string, [string, string]> = {
 }
 
 /** Builds the example host app. `store` overrides MONGODB_URI (tests share one store between instances). */
-export async function buildApp (config: AppConfig, overrides: { store?: MfaStore, logger?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildApp (config: AppConfig, overrides: { store?: MfaStore, logger?: FastifyServerOptions['logger'] } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: overrides.logger ?? { level: 'info' }, trustProxy: false })
   let store = overrides.store
   let client: MongoClient | null = null
