@@ -151,14 +151,16 @@ export async function testStore (t: Test, makeStore: () => Promise<MfaStore>): P
   })
 
   t.test('createIndexes is idempotent and tolerates TTL indexes', async (t) => {
-    const c = await fresh('indexes')
+    const store = await makeStore()
+    const c = store.collection<Item>('contract_indexes')
     const warnings: string[] = []
     const log = { warn: (_: object, msg: string) => { warnings.push(msg) } }
-    const specs: IndexSpec[] = [{ name: 'expires_ttl', key: { expiresAt: 1 as const }, expireAfterSeconds: 0 }, { name: 'owner_unique', key: { owner: 1 as const }, unique: true, sparse: true }]
+    const specs: IndexSpec[] = [{ name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }, { name: 'owner_unique', key: { owner: 1 }, unique: true, sparse: true }]
     await c.createIndexes(specs, log)
     await c.createIndexes(specs, log)
+    await store.collection('contract_other').createIndexes(specs, log)
     await c.insertOne({ _id: 'a', owner: 'x' })
     await t.rejects(c.insertOne({ _id: 'b', owner: 'x' }), { code: 11000 })
-    t.ok(warnings.length <= 2, 'at most a warning per refused TTL index')
+    t.ok(warnings.length <= 1, 'a server that refuses TTL indexes is reported once')
   })
 }

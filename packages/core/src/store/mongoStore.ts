@@ -12,7 +12,7 @@ function isTtlRefusal (err: unknown): boolean {
 }
 
 async function createIndexes (collection: Collection<Document>, specs: IndexSpec[],
-  log?: { warn(obj: object, msg: string): void }): Promise<void> {
+  log: { warn(obj: object, msg: string): void } | undefined, ttlRefused: { logged: boolean }): Promise<void> {
   for (const spec of specs) {
     // Only defined options: the driver would send `undefined` ones as null.
     const options = {
@@ -24,14 +24,17 @@ async function createIndexes (collection: Collection<Document>, specs: IndexSpec
       await collection.createIndex(spec.key, spec.expireAfterSeconds === undefined ? options : { ...options, expireAfterSeconds: spec.expireAfterSeconds })
     } catch (err) {
       if (spec.expireAfterSeconds === undefined || !isTtlRefusal(err)) throw err
-      log?.warn({ collection: collection.collectionName, index: spec.name },
-        'fastify-mfa: the server refused a TTL index; expired documents are ignored by every query but not removed')
+      if (!ttlRefused.logged) {
+        ttlRefused.logged = true // once per store, not once per index
+        log?.warn({ collection: collection.collectionName, index: spec.name },
+          'fastify-mfa: the server refuses TTL indexes; expired documents are ignored by every query but not removed')
+      }
       await collection.createIndex(spec.key, options)
     }
   }
 }
 
-function mongoCollection<T extends StoredDocument> (db: Db, name: string): MfaCollection<T> {
+function mongoCollection<T extends StoredDocument> (db: Db, name: string, ttlRefused: { logged: boolean }): MfaCollection<T> {
   // The driver's generics are stricter than our string-_id documents need; the casts stay here.
   const c = db.collection(name) as unknown as Collection<Document>
   return {
@@ -62,11 +65,12 @@ function mongoCollection<T extends StoredDocument> (db: Db, name: string): MfaCo
     },
     async deleteOne (filter) { return (await c.deleteOne(filter as Document)).deletedCount },
     async deleteMany (filter) { return (await c.deleteMany(filter as Document)).deletedCount },
-    async createIndexes (specs, log) { await createIndexes(c, specs, log) }
+    async createIndexes (specs, log) { await createIndexes(c, specs, log, ttlRefused) }
   }
 }
 
 /** Wraps a `Db` from the official driver. */
 export function createMongoStore (db: Db): MfaStore {
-  return { kind: 'mongodb', collection: (name) => mongoCollection(db, name) }
+  const ttlRefused = { logged: false }
+  return { kind: 'mongodb', collection: (name) => mongoCollection(db, name, ttlRefused) }
 }
