@@ -14,9 +14,9 @@ import { createLoginStore } from './store.js'
 import './types.js'
 
 async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptions): Promise<void> {
-  let password = createPasswordCheck(options.bcryptCost ?? 10)
-  const opts = resolveOptions(options, (user, pw) => password.verifyBcrypt(user, pw))
-  password = createPasswordCheck(opts.bcryptCost)
+  // resolveOptions rejects a bad bcryptCost before the check is ever used.
+  const password = createPasswordCheck(options.bcryptCost ?? 10)
+  const opts = resolveOptions(options, password.verifyBcrypt)
   const mfa = fastify.mfa
   const store = createLoginStore(mfa, opts)
   const flow = createFlow(mfa, opts, store)
