@@ -71,11 +71,13 @@ export function createTotpStore (mfa: MfaApi): TotpStore {
       // claimer always sees the earlier one, so an older step can never be accepted after a newer.
       const _id = `${userId}:${secretRef}:${timeStep}`
       if (!await claim(steps, { _id, userId, secretRef, timeStep, expiresAt })) return false
-      const newer = await steps.findOne({ userId, secretRef, timeStep: { $gte: timeStep }, _id: { $ne: _id }, expiresAt: { $gt: now() } })
-      if (newer) return false
-      // The newest claim stays, and it refuses every older step, so older markers can go.
-      await steps.deleteMany({ userId, timeStep: { $lt: timeStep } })
-      return true
+      // Our claim stands from here on and refuses every older step, so older markers can go at
+      // once, alongside the look for a newer claim (one round trip instead of two).
+      const [newer] = await Promise.all([
+        steps.findOne({ userId, secretRef, timeStep: { $gte: timeStep }, _id: { $ne: _id }, expiresAt: { $gt: now() } }),
+        steps.deleteMany({ userId, timeStep: { $lt: timeStep } })
+      ])
+      return newer === null
     },
     async remove (userId) {
       const removed = await secrets.deleteOne({ _id: userId })
