@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { createRouteErrorHandler } from '@fastify-mfa/core'
+import { setupMfaRoutes } from '@fastify-mfa/core'
 import type { BackupCodes } from './backupCodes.js'
 
 const statusSchema = {
@@ -26,7 +26,7 @@ const emptyBody = { type: ['object', 'null'], additionalProperties: false, maxPr
 /** `GET <prefix>/backup-codes` and `POST <prefix>/backup-codes` (SPEC §4). */
 export async function registerBackupCodeRoutes (fastify: FastifyInstance, backupCodes: BackupCodes, prefix: string): Promise<void> {
   await fastify.register(async function backupCodeRoutes (routes) {
-    routes.setErrorHandler(createRouteErrorHandler())
+    setupMfaRoutes(routes)
 
     routes.get('/backup-codes', {
       preHandler: fastify.mfa.guards.signedIn,

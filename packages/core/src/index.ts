@@ -97,6 +97,6 @@ export type { MfaFactor, FactorResult, CeremonyContext, FactorRegistry } from '.
 export type { MfaEvent, EmitInput, EventHook } from './events.js'
 export type { MfaUserRecord, UserRecords } from './users.js'
 export { readRequestMfa, type Aal, type MfaSessionState, type RequestMfa, type PendingLoginRef } from './state.js'
-export { createRouteErrorHandler } from './routeErrors.js'
+export { createRouteErrorHandler, setupMfaRoutes } from './routeErrors.js'
 export { constantTimeEqual, randomToken, sha256 } from './tokens.js'
 export { claim, consume, casRegister, casIndexes, type CasRegister, type VersionedValue } from './store/atomics.js'

@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { Ajv } from 'ajv'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify'
 import { errorBody } from './guards.js'
 
 /**
@@ -14,4 +15,14 @@ export function createRouteErrorHandler () {
     if (typeof body.retryAfter === 'number') void reply.header('retry-after', String(body.retryAfter))
     return reply.code(statusCode).send(body)
   }
+}
+
+// Like Fastify's default validator, except that unknown properties are refused (400) rather than
+// silently removed: bad input to a security route is an error, not something to tidy up.
+const ajv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false })
+
+/** Sets up one of fastify-mfa's route scopes: its error handler and its strict validator. */
+export function setupMfaRoutes (routes: FastifyInstance): void {
+  routes.setErrorHandler(createRouteErrorHandler())
+  routes.setValidatorCompiler(({ schema }: { schema: FastifySchema }) => ajv.compile(schema as object))
 }

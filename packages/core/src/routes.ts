@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { createRouteErrorHandler } from './routeErrors.js'
+import { setupMfaRoutes } from './routeErrors.js'
 
 export async function registerCoreRoutes (fastify: FastifyInstance, prefix: string): Promise<void> {
   // `config.mfa` on any route of the app works like `preHandler: fastify.mfa.require(config.mfa)`.
@@ -12,7 +12,7 @@ export async function registerCoreRoutes (fastify: FastifyInstance, prefix: stri
   })
 
   await fastify.register(async function mfaCoreRoutes (routes) {
-    routes.setErrorHandler(createRouteErrorHandler())
+    setupMfaRoutes(routes)
     routes.get('/', {
       preHandler: fastify.mfa.guards.signedIn,
       schema: { response: { 200: { type: 'object', additionalProperties: true } } }

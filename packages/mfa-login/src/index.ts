@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { createRouteErrorHandler, withDetails } from '@fastify-mfa/core'
+import { setupMfaRoutes, withDetails } from '@fastify-mfa/core'
 import { createAdmin } from './admin.js'
 import { errors } from './errors.js'
 import { createFlow } from './flow.js'
@@ -29,7 +29,7 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
   fastify.addHook('onReady', async () => { await password.warmUp() })
 
   await fastify.register(async function mfaLoginRoutes (routes) {
-    routes.setErrorHandler(createRouteErrorHandler())
+    setupMfaRoutes(routes)
     const limited = opts.rateLimit
     const errorResponseBuilder = (_: FastifyRequest, ctx: { ttl: number }) =>
       withDetails(new errors.FST_MFA_RATE_LIMITED(), { retryAfter: Math.ceil(ctx.ttl / 1000) })

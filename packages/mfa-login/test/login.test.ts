@@ -130,6 +130,8 @@ await eachStore(t, async (t, _store, kind) => {
     t.equal((await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'sms', code: '1' } })).json().code, 'FST_MFA_METHOD_NOT_ALLOWED')
     t.equal((await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp' } })).statusCode, 400)
     t.equal((await a.inject({ method: 'POST', url: '/auth/login', payload: { login: 'x' } })).statusCode, 400)
+    const extra = await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'ok-alice', userId: 'bob' } })
+    t.equal(extra.statusCode, 400, 'unknown fields are refused, not dropped')
     t.equal((await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'ok-alice' } })).statusCode, 200)
   })
 })

@@ -1,4 +1,4 @@
-import { createRouteErrorHandler, errors } from '@fastify-mfa/core'
+import { setupMfaRoutes, errors } from '@fastify-mfa/core'
 import type { FastifyInstance } from 'fastify'
 import type { DeviceCookie } from './devices.js'
 import type { TrustedDeviceStore } from './store.js'
@@ -30,7 +30,7 @@ export async function registerDeviceRoutes (fastify: FastifyInstance, prefix: st
   store: TrustedDeviceStore, cookie: DeviceCookie): Promise<void> {
   const mfa = fastify.mfa
   await fastify.register(async function rememberDeviceRoutes (routes) {
-    routes.setErrorHandler(createRouteErrorHandler())
+    setupMfaRoutes(routes)
     routes.addHook('preHandler', mfa.guards.signedIn)
 
     routes.get('/devices', { schema: { response: { 200: { type: 'array', items: deviceSchema } } } }, async (request) => {

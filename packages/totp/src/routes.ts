@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import QRCode from 'qrcode'
-import { createRouteErrorHandler, randomToken } from '@fastify-mfa/core'
+import { setupMfaRoutes, randomToken } from '@fastify-mfa/core'
 import type { CodeChecker } from './checkCode.js'
 import { totpErrors } from './errors.js'
 import { codePattern, normalizeCode } from './normalizeCode.js'
@@ -25,7 +25,7 @@ export async function registerTotpRoutes (fastify: FastifyInstance, { store, che
   const manage = mfa.guards.manage
 
   await fastify.register(async function mfaTotpRoutes (routes) {
-    routes.setErrorHandler(createRouteErrorHandler())
+    setupMfaRoutes(routes)
 
     routes.post('/totp/setup', {
       preHandler: manage,

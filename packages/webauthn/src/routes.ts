@@ -1,4 +1,4 @@
-import { createRouteErrorHandler, errors as coreErrors } from '@fastify-mfa/core'
+import { setupMfaRoutes, errors as coreErrors } from '@fastify-mfa/core'
 import type { FastifyInstance } from 'fastify'
 import { viewOf, type CredentialStore } from './credentials.js'
 import { listSchema, registerOptionsSchema, registerVerifySchema, removeSchema, renameSchema } from './routeSchemas.js'
@@ -12,7 +12,7 @@ interface IdParams { id: string }
 export async function registerWebAuthnRoutes (fastify: FastifyInstance, api: WebAuthnApi, credentials: CredentialStore, prefix: string): Promise<void> {
   const { guards } = fastify.mfa
   await fastify.register(async function webauthnRoutes (routes) {
-    routes.setErrorHandler(createRouteErrorHandler())
+    setupMfaRoutes(routes)
 
     // Registration challenges are bound to the session (and user) that asked for them.
     routes.post<{ Body: NameBody }>('/webauthn/register/options', { preHandler: guards.manage, schema: registerOptionsSchema },
