@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process'
 import t from 'tap'
 import { agent, eachStore } from '@fastify-mfa/testing'
 import { createMemoryStore, createMongoStore, type MfaEvent, type MfaStore } from '@fastify-mfa/core'
+// Brings mfa-login's additions to fastify.mfa (admin.reset) into the types.
+import type {} from '@fastify-mfa/mfa-login'
 import { buildApp } from 'host-app/dist/app.js'
 import { loadConfig } from 'host-app/dist/config.js'
 

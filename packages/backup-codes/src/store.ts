@@ -41,7 +41,7 @@ export interface BackupCodeStore {
 export function createBackupCodeStore (mfa: MfaApi, names: { codes: string, sets: string }): BackupCodeStore {
   const codes: MfaCollection<BackupCodeDocument> = mfa.collection(names.codes)
   const sets: MfaCollection<BackupCodeSetDocument> = mfa.collection(names.sets)
-  mfa.ensureIndexes(codes as MfaCollection<never>, codeIndexes)
+  mfa.ensureIndexes(codes, codeIndexes)
 
   const upsertSet = async (set: BackupCodeSetDocument): Promise<BackupCodeSetDocument | null> =>
     await sets.findOneAndUpdate({ _id: set._id },

@@ -2,15 +2,15 @@ import { createSecretBox, type EncryptedValue, type SecretBox } from './crypto.j
 import type { MfaCollection, StoredDocument } from './store/types.js'
 
 /** A field holding an `EncryptedValue`, registered by the plugin that owns it so rotation can find it. */
-export interface EncryptedField {
-  collection: MfaCollection<StoredDocument>
+export interface EncryptedField<T extends StoredDocument = StoredDocument> {
+  collection: MfaCollection<T>
   field: string
   /** The additional data the value was sealed with, from its document. */
-  context: (doc: StoredDocument) => string
+  context: (doc: T) => string
 }
 
 export interface MfaCrypto extends SecretBox {
-  registerField(field: EncryptedField): void
+  registerField<T extends StoredDocument>(field: EncryptedField<T>): void
   /** Re-encrypts every registered value not sealed with the active key; returns how many changed. */
   rotate(): Promise<number>
 }
@@ -20,7 +20,7 @@ export function createCrypto (keys: Map<string, Buffer>): MfaCrypto {
   const fields: EncryptedField[] = []
   return {
     ...box,
-    registerField: (field) => { fields.push(field) },
+    registerField: (field) => { fields.push(field as unknown as EncryptedField) },
     async rotate () {
       let changed = 0
       for (const { collection, field, context } of fields) {

@@ -1,4 +1,4 @@
-import { casIndexes, casRegister, randomToken, sha256, type IndexSpec, type MfaApi } from '@fastify-mfa/core'
+import { casIndexes, casRegister, randomToken, sha256, type IndexSpec, type MfaApi, type VersionDocument } from '@fastify-mfa/core'
 
 /** A login between the password step and the second factor. Stored under the token's SHA-256. */
 export interface PendingLogin {
@@ -20,11 +20,11 @@ const pendingIndexes: IndexSpec[] = [
 
 export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAttempts: number, lockout: { threshold: number, durations: number[] } }) {
   const pending = mfa.collection<PendingLogin>('pending_logins')
-  const counters = mfa.collection<never>('login_counters')
+  const counters = mfa.collection<VersionDocument>('login_counters')
   mfa.ensureIndexes(pending, pendingIndexes)
   mfa.ensureIndexes(counters, [...casIndexes, { name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }])
-  const attempts = casRegister<number>(mfa.collection('login_counters'), mfa.now)
-  const locks = casRegister<LockState>(mfa.collection('login_counters'), mfa.now)
+  const attempts = casRegister<number>(counters, mfa.now)
+  const locks = casRegister<LockState>(counters, mfa.now)
   const live = () => ({ $gt: new Date(mfa.now()) })
   let lastSweep = 0
 
@@ -40,7 +40,7 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
       // Garbage collection where the server has no TTL indexes (and in memory), at most once a minute.
       if (now - lastSweep > 60_000) {
         lastSweep = now
-        await counters.deleteMany({ expiresAt: { $lte: new Date(now) } } as never)
+        await counters.deleteMany({ expiresAt: { $lte: new Date(now) } })
       }
       return { token, doc }
     },

@@ -10,8 +10,7 @@ async function rememberDevice (fastify: FastifyInstance, options: RememberDevice
   const mfa = fastify.mfa
   const opts = resolveOptions(options, mfa.options.prefix)
   const collection = mfa.collection<TrustedDevice>(opts.collection)
-  // ensureIndexes takes MfaCollection<never>, which no typed collection is assignable to.
-  mfa.ensureIndexes(collection as unknown as MfaCollection<never>, deviceIndexes)
+  mfa.ensureIndexes(collection, deviceIndexes)
   const store = createTrustedDeviceStore(collection, mfa.now)
   const cookie = createDeviceCookie(opts)
 

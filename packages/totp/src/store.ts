@@ -41,17 +41,11 @@ export function createTotpStore (mfa: MfaApi): TotpStore {
   const secrets = mfa.collection<TotpSecretDocument>(totpCollections.secrets)
   const setups = mfa.collection<TotpSetupDocument>(totpCollections.setups)
   const steps = mfa.collection<TotpStepDocument>(totpCollections.steps)
-  const all = { secrets, setups, steps }
-  for (const key of Object.keys(all) as Array<keyof typeof all>) {
-    mfa.ensureIndexes(all[key] as MfaCollection<never>, totpIndexes[key])
-  }
-  for (const collection of [secrets, setups]) {
-    mfa.crypto.registerField({
-      collection: collection as unknown as MfaCollection<StoredDocument>,
-      field: 'secret',
-      context: (doc) => secretContext(doc._id)
-    })
-  }
+  mfa.ensureIndexes(secrets, totpIndexes.secrets)
+  mfa.ensureIndexes(setups, totpIndexes.setups)
+  mfa.ensureIndexes(steps, totpIndexes.steps)
+  mfa.crypto.registerField({ collection: secrets, field: 'secret', context: (doc) => secretContext(doc._id) })
+  mfa.crypto.registerField({ collection: setups, field: 'secret', context: (doc) => secretContext(doc._id) })
   const now = () => new Date(mfa.now())
 
   return {

@@ -49,7 +49,7 @@ export interface WebAuthnCollections {
 export function createCollections (mfa: MfaApi, opts: ResolvedWebAuthnOptions): WebAuthnCollections {
   const credentials = mfa.collection<CredentialDocument>(opts.collections.credentials)
   const challenges = mfa.collection<ChallengeDocument>(opts.collections.challenges)
-  mfa.ensureIndexes(credentials as MfaCollection<never>, credentialIndexes)
-  mfa.ensureIndexes(challenges as MfaCollection<never>, challengeIndexes)
+  mfa.ensureIndexes(credentials, credentialIndexes)
+  mfa.ensureIndexes(challenges, challengeIndexes)
   return { credentials, challenges }
 }

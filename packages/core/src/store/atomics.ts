@@ -34,7 +34,8 @@ export interface VersionedValue<V> {
   value: V | null
 }
 
-interface VersionDocument extends StoredDocument {
+/** One version of a compare-and-set register. */
+export interface VersionDocument extends StoredDocument {
   key: string
   version: number
   value: unknown
