@@ -35,7 +35,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
   }
 
   /** After the first factor: finish, or open a pending login for the second factor. */
-  async function begin (request: FastifyRequest, reply: FastifyReply, userId: string, firstFactor: string[] = ['pwd']): Promise<LoginAnswer> {
+  async function begin (request: FastifyRequest, userId: string, firstFactor: string[] = ['pwd']): Promise<LoginAnswer> {
     const user = await opts.getUser(userId)
     if (!user) throw new errors.FST_MFA_INVALID_CREDENTIALS()
     const authTime = mfa.nowSeconds()
@@ -86,7 +86,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
 
   /** Second step of a login: checks one factor against the pending login, then signs in. */
   async function verifyPending (request: FastifyRequest, reply: FastifyReply, input: { mfaToken?: string, method: string, rememberDevice?: boolean },
-    check: (userId: string) => Promise<FactorResult>): Promise<LoginAnswer> {
+    check: (pending: PendingLogin) => Promise<FactorResult>): Promise<LoginAnswer> {
     const pending = await findPending(request, input.mfaToken)
     if (!pending.methods.includes(input.method)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: pending.methods })
     // Independent reads in parallel; a locked account's pending login may lose an attempt here.
@@ -95,7 +95,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       await store.discard(pending._id)
       throw new errors.FST_MFA_LOGIN_EXPIRED()
     }
-    const result = await check(pending.userId)
+    const result = await check(pending)
     if (!result.ok || result.userId !== pending.userId) {
       if (attemptsLeft === 0) await store.discard(pending._id)
       return await refuse(request, pending.userId, input.method, result, attemptsLeft)

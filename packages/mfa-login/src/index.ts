@@ -22,7 +22,7 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
   const flow = createFlow(mfa, opts, store)
   mfa.login = {
     async begin (request, reply, userId) {
-      return await reply.send(await flow.begin(request, reply, userId))
+      return await reply.send(await flow.begin(request, userId))
     }
   }
   mfa.admin = createAdmin(mfa, store)

@@ -41,7 +41,7 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
   routes.post<{ Body: { login: string, password: string } }>('/login', {
     onRequest, schema: { body: s.loginBody },
     preHandler: limits.account((r) => `login:${String((r.body as { login?: string }).login).trim().toLowerCase()}`)
-  }, async (request, reply) => {
+  }, async (request) => {
     const user = await opts.findUserByLogin(request.body.login.trim())
     // One bcrypt comparison either way, and one answer: unknown user and wrong password look alike.
     const ok = user ? await opts.verifyPassword(user, request.body.password) : (await password.burn(request.body.password), false)
@@ -49,14 +49,14 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
       await mfa.emit('login.password_failed', { userId: user?.id ?? null, request, details: { knownUser: user !== null } })
       throw new errors.FST_MFA_INVALID_CREDENTIALS()
     }
-    return await flow.begin(request, reply, user.id)
+    return await flow.begin(request, user.id)
   })
 
   routes.post<{ Body: { mfaToken?: string, method: string, code: string, rememberDevice?: boolean } }>('/login/verify', {
     onRequest, schema: { body: s.verifyBody }, preHandler: limits.account(pendingKey)
   }, async (request, reply) => {
     const factor = factorOf(routes, request.body.method, 'code')
-    return await flow.verifyPending(request, reply, request.body, (userId) => checkCode(factor, userId, request.body.code, request))
+    return await flow.verifyPending(request, reply, request.body, (pending) => checkCode(factor, pending.userId, request.body.code, request))
   })
 
   routes.post<{ Params: { method: string }, Body: { mfaToken?: string } }>('/login/:method/options', {
@@ -72,9 +72,8 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
     onRequest, schema: { params: s.methodParams, body: s.ceremonyVerifyBody }, preHandler: limits.account(pendingKey)
   }, async (request, reply) => {
     const factor = factorOf(routes, request.params.method, 'ceremony')
-    const pending = await flow.findPending(request, request.body.mfaToken)
     return await flow.verifyPending(request, reply, { ...request.body, method: factor.id },
-      (userId) => factor.verifyResponse!(userId, request.body.response, { purpose: 'login', binding: pending._id, request }))
+      (pending) => factor.verifyResponse!(pending.userId, request.body.response, { purpose: 'login', binding: pending._id, request }))
   })
 
   const passkeyFactor = (): MfaFactor => {
@@ -86,7 +85,7 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
   routes.post('/passkey/options', { onRequest, schema: { body: { type: 'object', additionalProperties: false, maxProperties: 0 } } }, async (request) =>
     await passkeyFactor().challenge!(null, { purpose: 'passkey', binding: ceremonyBinding(request), request }))
 
-  routes.post<{ Body: { response: object } }>('/passkey/verify', { onRequest, schema: { body: s.passkeyVerifyBody } }, async (request, reply) => {
+  routes.post<{ Body: { response: object } }>('/passkey/verify', { onRequest, schema: { body: s.passkeyVerifyBody } }, async (request) => {
     const factor = passkeyFactor()
     const result = await factor.verifyResponse!(null, request.body.response, { purpose: 'passkey', binding: ceremonyBinding(request), request })
     if (!result.ok) {
@@ -95,7 +94,7 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
     }
     await flow.assertNotLocked(result.userId)
     // Without user verification a passkey is one factor: the login continues like after a password.
-    if (result.aal < 2) return await flow.begin(request, reply, result.userId, result.amr)
+    if (result.aal < 2) return await flow.begin(request, result.userId, result.amr)
     const now = mfa.nowSeconds()
     return await flow.complete(request, { userId: result.userId, aal: result.aal, amr: [...result.amr, 'mfa'], authTime: now, mfaTime: now, mfaMethod: factor.id })
   })
