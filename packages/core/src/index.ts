@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { createCrypto } from './rotation.js'
 import { createEventLog, eventIndexes, type MfaEvent } from './events.js'
+import { createExpirySweeper } from './expiry.js'
 import { createFactorRegistry } from './factors.js'
 import { createGuards } from './guards.js'
 import { resolveOptions, type MfaCoreOptions } from './options.js'
@@ -71,9 +72,14 @@ async function fastifyMfaCore (fastify: FastifyInstance, options: MfaCoreOptions
   })
   mfa.ensureIndexes(collection('events'), eventIndexes(opts.eventRetentionDays))
   mfa.ensureIndexes(collection('users'), userIndexes)
+  const sweeper = createExpirySweeper(now, fastify.log)
   fastify.addHook('onReady', async function createMfaIndexes () {
-    for (const [c, specs] of pendingIndexes) await c.createIndexes(specs, fastify.log)
+    for (const [c, specs] of pendingIndexes) {
+      if (!await c.createIndexes(specs, fastify.log)) sweeper.add(c, specs)
+    }
   })
+  fastify.addHook('onResponse', function sweepExpired (_request, _reply, done) { sweeper.maybeSweep(); done() })
+  fastify.addHook('onClose', async function waitForSweep () { await sweeper.settled() })
   await registerCoreRoutes(fastify, opts.prefix)
 }
 

@@ -100,7 +100,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       if (attemptsLeft === 0) await store.discard(pending._id)
       return await refuse(request, pending.userId, input.method, result, attemptsLeft)
     }
-    if (!await store.consume(pending._id)) throw new errors.FST_MFA_LOGIN_EXPIRED()
+    if (!await store.consume(pending)) throw new errors.FST_MFA_LOGIN_EXPIRED()
     const [answer] = await Promise.all([
       complete(request, {
         userId: pending.userId, aal: result.aal, amr: [...pending.firstFactor, ...result.amr, 'mfa'],

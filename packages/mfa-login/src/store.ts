@@ -1,4 +1,4 @@
-import { casIndexes, casRegister, randomToken, sha256, type IndexSpec, type MfaApi, type VersionDocument } from '@fastify-mfa/core'
+import { casIndexes, casRegister, claim, randomToken, sha256, type IndexSpec, type MfaApi, type StoredDocument, type VersionDocument } from '@fastify-mfa/core'
 
 /** A login between the password step and the second factor. Stored under the token's SHA-256. */
 export interface PendingLogin {
@@ -11,23 +11,27 @@ export interface PendingLogin {
   expiresAt: Date
 }
 
+/** One attempt at a pending login's second factor: `<pending _id>:<n>`. */
+interface AttemptDocument extends StoredDocument { expiresAt: Date }
+
 export interface LockState { failures: number, level: number, lockedUntil: number /* epoch ms */ }
 
-const pendingIndexes: IndexSpec[] = [
-  { name: 'user', key: { userId: 1 } },
-  { name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }
-]
+// Expiry is checked wherever a document is read; TTL indexes (or core's sweep) only collect garbage.
+const expiresTtl: IndexSpec = { name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }
+const pendingIndexes: IndexSpec[] = [{ name: 'user', key: { userId: 1 } }, expiresTtl]
 
 export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAttempts: number, lockout: { threshold: number, durations: number[] } }) {
   const pending = mfa.collection<PendingLogin>('pending_logins')
-  const counters = mfa.collection<VersionDocument>('login_counters')
+  const attempts = mfa.collection<AttemptDocument>('login_attempts')
+  const lockVersions = mfa.collection<VersionDocument>('login_locks')
   mfa.ensureIndexes(pending, pendingIndexes)
-  mfa.ensureIndexes(counters, [...casIndexes, { name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }])
-  const attempts = casRegister<number>(counters, mfa.now)
-  const locks = casRegister<LockState>(counters, mfa.now)
-  const live = () => ({ $gt: new Date(mfa.now()) })
-  let lastSweep = 0
+  mfa.ensureIndexes(attempts, [expiresTtl])
+  mfa.ensureIndexes(lockVersions, casIndexes)
+  const locks = casRegister<LockState>(lockVersions, mfa.now)
+  const live = (doc: { expiresAt: Date } | null): boolean => doc !== null && doc.expiresAt.getTime() > mfa.now()
 
+  // The login's hot path reads and writes documents by `_id` only, with expiry checked here (the
+  // `_id` index is the one every MongoDB-compatible server has and uses).
   return {
     async create (userId: string, methods: string[], firstFactor: string[]): Promise<{ token: string, doc: PendingLogin }> {
       const token = randomToken()
@@ -37,30 +41,31 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
         createdAt: new Date(now), expiresAt: new Date(now + opts.pendingTtl * 1000)
       }
       await pending.insertOne(doc)
-      // Garbage collection where the server has no TTL indexes (and in memory), at most once a minute.
-      if (now - lastSweep > 60_000) {
-        lastSweep = now
-        await counters.deleteMany({ expiresAt: { $lte: new Date(now) } })
-      }
       return { token, doc }
     },
-    find: async (id: string) => await pending.findOne({ _id: id, expiresAt: live() }),
-    /** Single use: of concurrent completions exactly one deletes the pending login. */
-    consume: async (id: string) => await pending.deleteOne({ _id: id, expiresAt: live() }) === 1,
-    // The attempt counter is left to expire with the login: removed early, a guess already in
-    // flight would find a fresh counter and be evaluated beyond the limit.
+    async find (id: string): Promise<PendingLogin | null> {
+      const doc = await pending.findOne({ _id: id })
+      return live(doc) ? doc : null
+    },
+    /** Single use: of concurrent completions exactly one deletes the pending login (and only while it lives). */
+    consume: async (login: PendingLogin) => await pending.deleteOne({ _id: login._id }) === 1 && live(login),
+    // The attempts are left to expire with the login: removed early, a guess already in flight
+    // would find its slot free again and be evaluated beyond the limit.
     discard: async (id: string) => { await pending.deleteOne({ _id: id }) },
     async discardForUser (userId: string) {
       for (const doc of await pending.find({ userId })) await this.discard(doc._id)
     },
     /**
      * Takes one of the pending login's attempts before its code is checked, so parallel guesses
-     * cannot exceed `maxAttempts`. Returns how many are left after this one, or null when spent.
+     * cannot exceed `maxAttempts`: attempt n is the document `<id>:<n>`, and of concurrent takers
+     * exactly one inserts it. Returns how many are left after this one, or null when all are taken.
      */
     async takeAttempt (id: string): Promise<number | null> {
-      const used = await attempts.update(`attempts:${id}`, (n) => (n ?? 0) < opts.maxAttempts ? (n ?? 0) + 1 : null,
-        new Date(mfa.now() + opts.pendingTtl * 1000))
-      return used === null ? null : opts.maxAttempts - used
+      const expiresAt = new Date(mfa.now() + opts.pendingTtl * 1000)
+      for (let n = 1; n <= opts.maxAttempts; n++) {
+        if (await claim(attempts, { _id: `${id}:${n}`, expiresAt })) return opts.maxAttempts - n
+      }
+      return null
     },
     /** The account's lock state: milliseconds it stays locked (0 when not), and whether failures are on record. */
     async lockState (userId: string): Promise<{ lockedMs: number, hasFailures: boolean }> {

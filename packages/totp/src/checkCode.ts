@@ -13,11 +13,14 @@ export type CodeChecker = (userId: string, secret: string, secretRef: string, co
  */
 export function createCodeChecker (mfa: MfaApi, store: TotpStore, params: TotpParameters & { window: number }): CodeChecker {
   return async function checkCode (userId, secret, secretRef, code, request) {
-    const timeStep = await verifyTotpCode(secret, code, params, mfa.nowSeconds())
+    const now = mfa.nowSeconds()
+    const timeStep = await verifyTotpCode(secret, code, params, now)
     if (timeStep === null) return 'invalid'
+    // The newest step any instance can accept now: the window ahead, and one more for clock skew.
+    const newestStep = Math.floor(now / params.period) + params.window + 1
     // Kept until no code of this step or an older one can verify any more (window + a margin).
     const expiresAt = new Date((timeStep + params.window + 2) * params.period * 1000)
-    if (await store.acceptTimeStepIfNewer(userId, secretRef, timeStep, expiresAt)) return 'ok'
+    if (await store.acceptTimeStepIfNewer(userId, secretRef, timeStep, newestStep, expiresAt)) return 'ok'
     await mfa.emit('totp.replay', { userId, method: 'totp', request, details: { timeStep } })
     return 'replay'
   }

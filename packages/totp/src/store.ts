@@ -30,9 +30,10 @@ export interface TotpStore {
   activate(secret: TotpSecretDocument): Promise<boolean>
   /**
    * Records `timeStep` as used by this secret, only when no equal or newer step has been: exactly
-   * one of concurrent callers with the same step wins, on every instance.
+   * one of concurrent callers with the same step wins, on every instance. `newestStep` bounds the
+   * steps any instance can accept now (the window ahead, plus a margin for clock skew).
    */
-  acceptTimeStepIfNewer(userId: string, secretRef: string, timeStep: number, expiresAt: Date): Promise<boolean>
+  acceptTimeStepIfNewer(userId: string, secretRef: string, timeStep: number, newestStep: number, expiresAt: Date): Promise<boolean>
   /** Removes the secret, any setup and the used steps; true when a secret was removed. */
   remove(userId: string): Promise<boolean>
 }
@@ -60,18 +61,16 @@ export function createTotpStore (mfa: MfaApi): TotpStore {
       const result = await secrets.updateOne({ _id }, { $set: secret }, { upsert: true })
       return result.matchedCount === 1
     },
-    async acceptTimeStepIfNewer (userId, secretRef, timeStep, expiresAt) {
-      // Claim first, then look for an equal-or-newer claim: of two racing requests the later
-      // claimer always sees the earlier one, so an older step can never be accepted after a newer.
-      const _id = `${userId}:${secretRef}:${timeStep}`
-      if (!await claim(steps, { _id, userId, secretRef, timeStep, expiresAt })) return false
-      // Our claim stands from here on and refuses every older step, so older markers can go at
-      // once, alongside the look for a newer claim (one round trip instead of two).
-      const [newer] = await Promise.all([
-        steps.findOne({ userId, secretRef, timeStep: { $gte: timeStep }, _id: { $ne: _id }, expiresAt: { $gt: now() } }),
-        steps.deleteMany({ userId, timeStep: { $lt: timeStep } })
-      ])
-      return newer === null
+    async acceptTimeStepIfNewer (userId, secretRef, timeStep, newestStep, expiresAt) {
+      // Claim first, then look for a newer claim: of two racing requests the later claimer always
+      // sees the earlier one, so an older step can never be accepted after a newer. The newer
+      // steps that could exist are few, each looked up by `_id`. Markers of older steps expire
+      // (TTL index, or core's sweep); none is deleted on this path.
+      const idOf = (step: number): string => `${userId}:${secretRef}:${step}`
+      if (!await claim(steps, { _id: idOf(timeStep), userId, secretRef, timeStep, expiresAt })) return false
+      const newer = Array.from({ length: Math.max(0, newestStep - timeStep) }, (_, i) => idOf(timeStep + 1 + i))
+      const found = await Promise.all(newer.map(async (_id) => await steps.findOne({ _id })))
+      return found.every((doc) => doc === null || doc.expiresAt.getTime() <= mfa.now())
     },
     async remove (userId) {
       const removed = await secrets.deleteOne({ _id: userId })

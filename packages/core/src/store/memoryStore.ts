@@ -160,7 +160,7 @@ class MemoryCollection<T extends StoredDocument> implements MfaCollection<T> {
     return docs.length
   }
 
-  async createIndexes (specs: IndexSpec[]): Promise<void> {
+  async createIndexes (specs: IndexSpec[]): Promise<boolean> {
     for (const spec of specs) {
       if (!spec.unique || [...this.#unique.keys()].some((u) => u.name === spec.name)) continue
       const owners = new Map<string, string>()
@@ -171,6 +171,7 @@ class MemoryCollection<T extends StoredDocument> implements MfaCollection<T> {
       }
       this.#unique.set(spec, owners)
     }
+    return false // TTL indexes are not applied here; core sweeps expired documents
   }
 }
 

@@ -12,7 +12,8 @@ function isTtlRefusal (err: unknown): boolean {
 }
 
 async function createIndexes (collection: Collection<Document>, specs: IndexSpec[],
-  log: { warn(obj: object, msg: string): void } | undefined, ttlRefused: { logged: boolean }): Promise<void> {
+  log: { warn(obj: object, msg: string): void } | undefined, ttlRefused: { logged: boolean }): Promise<boolean> {
+  let expires = true
   for (const spec of specs) {
     // Only defined options: the driver would send `undefined` ones as null.
     const options = {
@@ -24,14 +25,16 @@ async function createIndexes (collection: Collection<Document>, specs: IndexSpec
       await collection.createIndex(spec.key, spec.expireAfterSeconds === undefined ? options : { ...options, expireAfterSeconds: spec.expireAfterSeconds })
     } catch (err) {
       if (spec.expireAfterSeconds === undefined || !isTtlRefusal(err)) throw err
+      expires = false
       if (!ttlRefused.logged) {
         ttlRefused.logged = true // once per store, not once per index
         log?.warn({ collection: collection.collectionName, index: spec.name },
-          'fastify-mfa: the server refuses TTL indexes; expired documents are ignored by every query but not removed')
+          'fastify-mfa: the server refuses TTL indexes; fastify-mfa removes expired documents itself, once a minute')
       }
       await collection.createIndex(spec.key, options)
     }
   }
+  return expires
 }
 
 function mongoCollection<T extends StoredDocument> (db: Db, name: string, ttlRefused: { logged: boolean }): MfaCollection<T> {
@@ -65,7 +68,7 @@ function mongoCollection<T extends StoredDocument> (db: Db, name: string, ttlRef
     },
     async deleteOne (filter) { return (await c.deleteOne(filter as Document)).deletedCount },
     async deleteMany (filter) { return (await c.deleteMany(filter as Document)).deletedCount },
-    async createIndexes (specs, log) { await createIndexes(c, specs, log, ttlRefused) }
+    createIndexes: async (specs, log) => await createIndexes(c, specs, log, ttlRefused)
   }
 }
 

@@ -47,8 +47,12 @@ export interface MfaCollection<T extends StoredDocument> {
   findOneAndDelete(filter: StoreFilter<T>, options?: { sort?: SortSpec }): Promise<T | null>
   deleteOne(filter: StoreFilter<T>): Promise<number>
   deleteMany(filter: StoreFilter<T>): Promise<number>
-  /** Idempotent. A server that refuses TTL indexes gets the index without expiry and a warning. */
-  createIndexes(specs: IndexSpec[], log?: { warn(obj: object, msg: string): void }): Promise<void>
+  /**
+   * Idempotent. A server that refuses TTL indexes gets the index without expiry and a warning.
+   * Resolves true when the store removes expired documents by the TTL indexes in `specs` itself
+   * (false for the memory store and such servers; core then sweeps them, see expiry.ts).
+   */
+  createIndexes(specs: IndexSpec[], log?: { warn(obj: object, msg: string): void }): Promise<boolean>
 }
 
 export interface MfaStore {

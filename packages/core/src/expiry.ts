@@ -1,0 +1,48 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { IndexSpec, MfaCollection, StoredDocument } from './store/types.js'
+
+const SWEEP_EVERY = 60_000 // ms of core's clock
+
+interface Expiring {
+  collection: MfaCollection<StoredDocument>
+  field: string
+  seconds: number
+}
+
+/**
+ * Removes expired documents where the store does not: the memory store, and servers that refuse
+ * TTL indexes. Every query checks expiry itself, so this only collects garbage. It runs at most
+ * once a minute of the clock core runs on, started after a response (never on a request's path),
+ * one sweep at a time; each instance of an app may sweep, and deleting twice is harmless.
+ */
+export function createExpirySweeper (now: () => number, log: FastifyBaseLogger) {
+  const expiring: Expiring[] = []
+  let last = now()
+  let running: Promise<void> | null = null
+
+  async function sweep (at: number): Promise<void> {
+    for (const { collection, field, seconds } of expiring) {
+      await collection.deleteMany({ [field]: { $lte: new Date(at - seconds * 1000) } })
+    }
+  }
+
+  return {
+    /** TTL indexes (single-field, as MongoDB requires) whose expiry the store does not apply. */
+    add (collection: MfaCollection<StoredDocument>, specs: IndexSpec[]): void {
+      for (const spec of specs) {
+        const [field] = Object.keys(spec.key)
+        if (spec.expireAfterSeconds !== undefined && field !== undefined) expiring.push({ collection, field, seconds: spec.expireAfterSeconds })
+      }
+    },
+    maybeSweep (): void {
+      const at = now()
+      if (running !== null || expiring.length === 0 || at - last < SWEEP_EVERY) return
+      last = at
+      running = sweep(at)
+        .catch((err: unknown) => { log.warn({ err }, 'fastify-mfa: removing expired documents failed; the next sweep tries again') })
+        .finally(() => { running = null })
+    },
+    /** Waits for a sweep in progress (on close, before the store goes away). */
+    settled: async (): Promise<void> => { await running }
+  }
+}

@@ -1,0 +1,48 @@
+import t from 'tap'
+import { buildTestApp, eachStore, fakeClock } from '@fastify-mfa/testing'
+import mfaCore, { type IndexSpec, type MfaCollection, type StoredDocument } from '../src/index.js'
+
+interface Expiring extends StoredDocument { expiresAt: Date }
+
+const ttl: IndexSpec[] = [{ name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }]
+const ids = async (c: MfaCollection<Expiring>): Promise<string[]> => (await c.find({}, { sort: { _id: 1 } })).map((d) => d._id)
+
+async function eventually (check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 50 && !await check(); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+}
+
+await eachStore(t, async (t, store) => {
+  t.test('where the store does not expire documents, core removes expired ones after a response, at most once a minute', async (t) => {
+    const clock = fakeClock()
+    let probe: MfaCollection<Expiring> | undefined
+    const app = await buildTestApp(t, {
+      core: mfaCore,
+      store,
+      clock,
+      routes: async (app) => {
+        probe = app.mfa.collection<Expiring>('expiry_probe')
+        app.mfa.ensureIndexes(probe, ttl)
+        app.get('/ping', async () => ({ ok: true }))
+      }
+    })
+    const c = probe!
+    if (await c.createIndexes(ttl)) {
+      t.pass('this server removes expired documents by its TTL indexes; nothing for core to do')
+      return
+    }
+    await c.insertMany([
+      { _id: 'expired', expiresAt: new Date(clock.now() - 1000) },
+      { _id: 'live', expiresAt: new Date(clock.now() + 10 * 60_000) }
+    ])
+
+    clock.advance(30)
+    await app.inject({ method: 'GET', url: '/ping' })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    t.same(await ids(c), ['expired', 'live'], 'no sweep within a minute of the last')
+
+    clock.advance(31)
+    await app.inject({ method: 'GET', url: '/ping' })
+    await eventually(async () => (await ids(c)).length < 2)
+    t.same(await ids(c), ['live'], 'a minute later, the next response starts a sweep that removes only expired documents')
+  })
+})
