@@ -51,8 +51,30 @@ export interface EventLog {
   recent(userId: string, limit: number): Promise<MfaEvent[]>
 }
 
+/**
+ * Events emitted before the event loop's next check phase are written together, with one
+ * insertMany: a login's events cost one write, and concurrent requests share writes. Each caller
+ * resolves once its event is stored (or rejects with the write's error).
+ */
+function batchedInsert (collection: MfaCollection<MfaEvent>): (event: MfaEvent) => Promise<void> {
+  let open: { events: MfaEvent[], written: Promise<void> } | null = null
+  return async (event) => {
+    if (open === null) {
+      const batch: { events: MfaEvent[], written: Promise<void> } = { events: [], written: Promise.resolve() }
+      batch.written = new Promise((resolve) => setImmediate(resolve)).then(async () => {
+        open = null
+        await collection.insertMany(batch.events)
+      })
+      open = batch
+    }
+    open.events.push(event)
+    await open.written
+  }
+}
+
 export function createEventLog (collection: MfaCollection<MfaEvent>, log: FastifyBaseLogger, now: () => number): EventLog {
   const hooks = new Map<string, EventHook[]>()
+  const insert = batchedInsert(collection)
   return {
     async emit (type, input) {
       const request = input.request
@@ -67,7 +89,7 @@ export function createEventLog (collection: MfaCollection<MfaEvent>, log: Fastif
         at: new Date(at),
         details: scrub(input.details ?? {})
       }
-      await collection.insertOne(event)
+      await insert(event)
       const logger = request?.log ?? log
       logger.info({ mfaEvent: { type, userId: event.userId, method: event.method, details: event.details } }, `mfa event ${type}`)
       for (const hook of [...(hooks.get(type) ?? []), ...(hooks.get('*') ?? [])]) {

@@ -5,7 +5,7 @@ import Fastify from 'fastify'
 import cookie from '@fastify/cookie'
 import session from '@fastify/session'
 import { agent, buildTestApp, eachStore, fakeClock } from '@fastify-mfa/testing'
-import mfaCore, { errors, type MfaEvent, type MfaFactor } from '../src/index.js'
+import mfaCore, { createMemoryStore, createMongoStore, errors, type MfaEvent, type MfaFactor, type MfaStore, type StoredDocument } from '../src/index.js'
 
 const keys = [{ id: 'k', key: randomBytes(32) }]
 
@@ -84,6 +84,41 @@ await eachStore(t, async (t, store) => {
     t.equal(seen.length, 1)
     t.notMatch(lines.join(''), /JBSWY3DP|123456/)
     t.match(lines.join(''), /mfa event totp.enabled/)
+  })
+
+  /** The store with `mfa_events.insertMany` replaced by `insertMany(docs, original)`. */
+  const withEventWrites = (insertMany: (docs: MfaEvent[], original: (docs: MfaEvent[]) => Promise<void>) => Promise<void>): MfaStore => {
+    const inner = store === 'memory' ? createMemoryStore() : createMongoStore(store)
+    return {
+      kind: inner.kind,
+      collection<T extends StoredDocument> (name: string) {
+        const c = inner.collection<T>(name)
+        if (name !== 'mfa_events') return c
+        const original = c.insertMany.bind(c) as unknown as (docs: MfaEvent[]) => Promise<void>
+        return new Proxy(c, {
+          get: (target, key) => key === 'insertMany'
+            ? async (docs: MfaEvent[]) => { await insertMany(docs, original) }
+            : typeof Reflect.get(target, key) === 'function' ? Reflect.get(target, key).bind(target) : Reflect.get(target, key)
+        })
+      }
+    }
+  }
+
+  t.test('events emitted together share one write; each emit resolves once its event is stored', async (t) => {
+    const writes: number[] = []
+    const app = await buildTestApp(t, { core: mfaCore, store: withEventWrites(async (docs, original) => { writes.push(docs.length); await original(docs) }) })
+    const emitted = await Promise.all(['mfa.code_accepted', 'login.success', 'login.success'].map(async (type, i) => {
+      await app.mfa.emit(type, { userId: `batch${i}` })
+      return (await app.mfa.events.recent(`batch${i}`, 1)).map((e) => e.type)
+    }))
+    t.same(emitted, [['mfa.code_accepted'], ['login.success'], ['login.success']], 'stored when the emit resolves')
+    t.same(writes, [3], 'one insertMany for the three')
+  })
+
+  t.test('a failed event write fails each emit that waited for it', async (t) => {
+    const app = await buildTestApp(t, { core: mfaCore, store: withEventWrites(async () => { throw new Error('database unavailable') }) })
+    const results = await Promise.allSettled([app.mfa.emit('login.success', { userId: 'a' }), app.mfa.emit('login.success', { userId: 'b' })])
+    t.same(results.map((r) => r.status), ['rejected', 'rejected'])
   })
 
   t.test('GET /mfa collects the summaries; stats() counts users by factor', async (t) => {
