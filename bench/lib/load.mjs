@@ -5,8 +5,9 @@
 // Job: { url, connections, amount?, duration?, method, path, headers?, body?, scenario, data }
 //   scenario 'fixed'  — the same request every time
 //   scenario 'bodies' — request i sends data.bodies[i] (each body used at most once, e.g. one mfaToken each)
-//   scenario 'login'  — per user in data.users: POST /auth/login, POST /auth/login/verify with the
-//                       mfaToken from the answer and the user's code, POST /auth/logout with the cookie
+//   scenario 'login'  — per user in data.users, as a browser does it: POST /auth/login,
+//                       POST /auth/login/verify with the mfaToken from the answer, the user's code and
+//                       the session cookie, POST /auth/logout with the signed-in session's cookie
 import autocannon from 'autocannon'
 
 const json = { 'content-type': 'application/json' }
@@ -27,6 +28,12 @@ function bodies (job) {
   }]
 }
 
+/** `name=value` of the first cookie an answer sets. */
+function sessionCookie (headers) {
+  const cookie = headers['set-cookie'] ?? headers['Set-Cookie']
+  return String(Array.isArray(cookie) ? cookie[0] : cookie ?? '').split(';')[0]
+}
+
 function login (job) {
   const users = job.data.users
   let next = 0
@@ -39,8 +46,9 @@ function login (job) {
         context.user = users[Math.min(next++, users.length - 1)]
         return { ...request, body: JSON.stringify({ login: context.user.email, password: context.user.password }) }
       },
-      onResponse (status, body, context) {
+      onResponse (status, body, context, headers) {
         context.mfaToken = status === 200 ? JSON.parse(body).mfaToken : 'x'.repeat(43)
+        context.cookie = sessionCookie(headers)
       }
     },
     {
@@ -48,12 +56,11 @@ function login (job) {
       path: '/auth/login/verify',
       headers: json,
       setupRequest: (request, context) => ({
-        ...request, body: JSON.stringify({ mfaToken: context.mfaToken, method: 'totp', code: context.user.code })
+        ...request,
+        headers: { ...request.headers, cookie: context.cookie },
+        body: JSON.stringify({ mfaToken: context.mfaToken, method: 'totp', code: context.user.code })
       }),
-      onResponse (status, body, context, headers) {
-        const cookie = headers['set-cookie'] ?? headers['Set-Cookie']
-        context.cookie = String(Array.isArray(cookie) ? cookie[0] : cookie ?? '').split(';')[0]
-      }
+      onResponse (status, body, context, headers) { context.cookie = sessionCookie(headers) }
     },
     {
       method: 'POST',
