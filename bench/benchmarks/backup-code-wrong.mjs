@@ -63,6 +63,7 @@ export async function run () {
       unit: 'ms',
       statistic: 'median per check',
       ratio: Number((oursMedian / baselineMedian).toFixed(3)),
+      target: '<= 1.2',
       iterations: ITERATIONS,
       storedCodes: stored.length,
       cost: COST
