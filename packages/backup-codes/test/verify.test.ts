@@ -1,5 +1,7 @@
 import t from 'tap'
 import { eachStore } from '@fastify-mfa/testing'
+import bcrypt from 'bcrypt'
+import { normalizeBackupCode } from '../src/normalizeBackupCode.js'
 import { freshUser, regenerate, setup, verify } from './helpers.js'
 
 t.test('a code works once, in any typed form; a wrong code fails', async (t) => {
@@ -119,5 +121,22 @@ t.test('remove() deletes the codes (admin reset)', async (t) => {
     t.same(await verify(app, 'u1', codes[1]!), { ok: false, reason: 'not_enrolled' })
     t.same(await app.mfa.backupCodes!.status('u1'), { remaining: 0, createdAt: null })
     t.same(await factor.enrolledUserIds(), [])
+  })
+})
+
+t.test('codes are stored only as bcrypt hashes, never in clear', async (t) => {
+  await eachStore(t, async (t, store) => {
+    const { app, clock } = await setup(t, store)
+    const codes = await regenerate(await freshUser(app, clock))
+    const docs = await app.mfa.collection<{ _id: string, hash: string }>('backup_codes').find({})
+    t.equal(docs.length, codes.length, 'one document per code')
+    const stored = JSON.stringify(docs)
+    for (const code of codes) {
+      const normalized = normalizeBackupCode(code)!
+      t.notOk(stored.includes(normalized) || stored.includes(code) || stored.includes(code.replaceAll('-', '')), 'no clear-text code stored')
+      const matching = await Promise.all(docs.map(async (doc) => await bcrypt.compare(normalized, doc.hash)))
+      t.equal(matching.filter(Boolean).length, 1, 'exactly one stored bcrypt hash matches the code')
+    }
+    for (const doc of docs) t.match(doc.hash, /^\$2[aby]\$04\$/, 'a bcrypt hash at the configured cost')
   })
 })

@@ -20,8 +20,14 @@ export function createPasswordCheck (defaultCost: number) {
       if (seen) cost = Number(seen[1])
       return await bcrypt.compare(password, user.passwordHash)
     },
-    async burn (password: string): Promise<void> {
+    /**
+     * One bcrypt comparison either way: `verify` for a known user, a dummy hash of the same cost for
+     * an unknown one (always false), so the answer time does not tell whether the account exists.
+     */
+    async matches (user: LoginUser | null, password: string, verify: (user: LoginUser, password: string) => Promise<boolean>): Promise<boolean> {
+      if (user !== null) return await verify(user, password)
       await bcrypt.compare(password, await dummyHash(cost))
+      return false
     },
     warmUp: () => dummyHash(cost)
   }

@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { Test } from 'tap'
 import { eachStore, freshStore } from '@fastify-mfa/testing'
 import { createMemoryStore, createMongoStore } from '@fastify-mfa/core'
 import { PASSWORD, agent, buildLoginApp, fakeClock, fakeCodeFactor, user } from './helpers.js'
@@ -55,6 +56,53 @@ await eachStore(t, async (t, _store, kind) => {
     await login(again, 'alice@example.com')
     for (let i = 0; i < 4; i++) await verify(again, 'wrong')
     t.equal((await verify(again, 'wrong')).json().retryAfter, 60, 'back to the first lock time')
+  })
+
+  /** Locks alice with five wrong codes at the second step of a new login. */
+  async function lockAlice (t: Test, app: Awaited<ReturnType<typeof buildLoginApp>>) {
+    const u = agent(app)
+    await login(u, 'alice@example.com')
+    let res
+    do res = await verify(u, 'wrong'); while (res.statusCode === 401)
+    t.equal(res.statusCode, 423, 'alice is locked')
+  }
+
+  t.test('a locked account cannot step up, even with the right code', async (t) => {
+    const { a, clock } = await twoInstances(t)
+    const signedIn = agent(a)
+    await login(signedIn, 'alice@example.com')
+    t.match((await verify(signedIn, 'ok-alice')).json(), { step: 'complete' })
+    await lockAlice(t, a)
+    const stepUp = () => signedIn.inject({ method: 'POST', url: '/auth/step-up/verify', payload: { method: 'totp', code: 'ok-alice' } })
+    const refused = await stepUp()
+    t.equal(refused.statusCode, 423)
+    t.match(refused.json(), { code: 'FST_MFA_LOCKED', retryAfter: 60 })
+    clock.advance(61)
+    t.equal((await stepUp()).statusCode, 200, 'the lock ends')
+  })
+
+  t.test('a locked account cannot sign in with a passkey either', async (t) => {
+    const clock = fakeClock()
+    const users = new Map([['alice', user('alice')]])
+    const passkey = fakeCodeFactor('webauthn', new Set(['alice']), {
+      kind: 'ceremony',
+      phishingResistant: true,
+      challenge: async () => ({ challenge: 'c' }),
+      verifyResponse: async () => ({ ok: true, userId: 'alice', amr: ['swk', 'user'], aal: 3 })
+    })
+    const app = await buildLoginApp(t, {
+      users, clock, store: await freshStore(t, kind), login: { rateLimit: false },
+      factors: [fakeCodeFactor('totp', new Set(['alice'])).factor, passkey.factor]
+    })
+    await lockAlice(t, app)
+    const u = agent(app)
+    const signIn = () => u.inject({ method: 'POST', url: '/auth/passkey/verify', payload: { response: { id: 'x' } } })
+    const refused = await signIn()
+    t.equal(refused.statusCode, 423)
+    t.match(refused.json(), { code: 'FST_MFA_LOCKED' })
+    t.equal((await u.inject({ url: '/protected' })).statusCode, 401, 'no session')
+    clock.advance(61)
+    t.match((await signIn()).json(), { step: 'complete', aal: 3 }, 'the lock ends')
   })
 
   t.test('wrong passwords never lock an account', async (t) => {

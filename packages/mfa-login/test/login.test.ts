@@ -82,6 +82,46 @@ await eachStore(t, async (t, _store, kind) => {
     t.equal(res.json().code, 'FST_MFA_LOGIN_EXPIRED')
   })
 
+  t.test('an expired pending login is not looked up: a code sent after expiry is neither checked nor counted', async (t) => {
+    const { app, clock, totp } = await setup(t)
+    const a = agent(app)
+    const { mfaToken } = (await login(a, 'alice@example.com')).json()
+    clock.advance(301)
+    const res = await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { mfaToken, method: 'totp', code: 'wrong' } })
+    t.equal(res.statusCode, 400)
+    t.equal(res.json().code, 'FST_MFA_LOGIN_EXPIRED')
+    t.same(totp.calls, [], 'the factor was never asked')
+    t.equal((await a.inject({ url: '/protected' })).statusCode, 401)
+  })
+
+  t.test('a pending login that expires while its code is checked does not sign in', async (t) => {
+    const clock = fakeClock()
+    const store = await freshStore(t, kind)
+    const users = new Map([['alice', user('alice')]])
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    let entered = false
+    const totp = fakeCodeFactor('totp', new Set(['alice']), {
+      async verifyCode (userId, code) {
+        entered = true
+        await gate
+        return code === `ok-${userId}` ? { ok: true, userId, amr: ['otp'], aal: 2 } : { ok: false, reason: 'invalid' }
+      }
+    })
+    const app = await buildLoginApp(t, { users, clock, store, factors: [totp.factor], login: { rateLimit: false } })
+    const a = agent(app)
+    const { mfaToken } = (await login(a, 'alice@example.com')).json()
+    clock.advance(299)
+    const pending = a.inject({ method: 'POST', url: '/auth/login/verify', payload: { mfaToken, method: 'totp', code: 'ok-alice' } })
+    for (let i = 0; i < 1000 && !entered; i++) await new Promise((resolve) => setTimeout(resolve, 2))
+    t.ok(entered, 'the code is being checked')
+    clock.advance(2)
+    release()
+    const res = await pending
+    t.equal(res.json().code, 'FST_MFA_LOGIN_EXPIRED', 'expired before it could be spent')
+    t.equal((await a.inject({ url: '/protected' })).statusCode, 401)
+  })
+
   t.test('wrong codes count down attemptsLeft; the sixth try finds the login spent', async (t) => {
     const { app } = await setup(t, { lockout: { threshold: 50 } })
     const { mfaToken } = (await login(agent(app), 'alice@example.com')).json()
@@ -103,6 +143,36 @@ await eachStore(t, async (t, _store, kind) => {
       app.inject({ method: 'POST', url: '/auth/login/verify', payload: { mfaToken, method: 'totp', code: `guess-${i}` } })))
     t.equal(totp.calls.length, 5, 'only five guesses reached the factor')
     t.equal(results.filter((r) => r.json().code === 'FST_MFA_INVALID_CODE').length, 5)
+  })
+
+  t.test('with all 5 attempts taken by guesses in flight, even the right code is refused unevaluated', async (t) => {
+    const clock = fakeClock()
+    const store = await freshStore(t, kind)
+    const users = new Map([['alice', user('alice')]])
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    const totp = fakeCodeFactor('totp', new Set(['alice']), {
+      async verifyCode (userId, code) {
+        if (code === `ok-${userId}`) return { ok: true, userId, amr: ['otp'], aal: 2 }
+        await gate
+        return { ok: false, reason: 'invalid' }
+      }
+    })
+    const calls: string[] = []
+    const verifyCode = totp.factor.verifyCode!
+    totp.factor.verifyCode = async (userId, code, request) => { calls.push(code); return await verifyCode(userId, code, request) }
+    const app = await buildLoginApp(t, { users, clock, store, factors: [totp.factor], login: { rateLimit: false, lockout: { threshold: 50 } } })
+    const { mfaToken } = (await login(agent(app), 'alice@example.com')).json()
+    const verify = (code: string) => app.inject({ method: 'POST', url: '/auth/login/verify', payload: { mfaToken, method: 'totp', code } })
+    const inFlight = Array.from({ length: 5 }, (_, i) => verify(`guess-${i}`))
+    for (let i = 0; i < 1000 && calls.length < 5; i++) await new Promise((resolve) => setTimeout(resolve, 2))
+    t.equal(calls.length, 5, 'five guesses are being checked')
+    const sixth = await verify('ok-alice')
+    t.equal(sixth.json().code, 'FST_MFA_LOGIN_EXPIRED', 'no attempt left for a sixth code')
+    t.equal(calls.length, 5, 'the sixth code never reached the factor')
+    release()
+    const results = await Promise.all(inFlight)
+    t.same(results.map((r) => r.json().code), Array(5).fill('FST_MFA_INVALID_CODE'))
   })
 
   t.test('a pending login of user A cannot be finished with user B\'s factor', async (t) => {

@@ -39,6 +39,28 @@ await eachStore(t, async (t, _store, kind) => {
     t.equal((await a.inject({ url: '/protected' })).statusCode, 401)
   })
 
+  t.test('a role needing WebAuthn, for a user without it: a session that can only enrol', async (t) => {
+    const { app } = await setup(t)
+    await app.mfa.factors.get('webauthn')!.remove('admin') // the admin has TOTP only
+    const a = agent(app)
+    t.match((await login(a, 'admin@example.com')).json(), { step: 'complete', aal: 1, enrollmentRequired: true })
+    t.equal((await a.inject({ url: '/protected' })).json().code, 'FST_MFA_ENROLLMENT_REQUIRED')
+  })
+
+  t.test('a user with several restricted roles must satisfy all of them', async (t) => {
+    const { app } = await setup(t, {
+      login: {
+        roles: { admin: { methods: ['webauthn'] }, auditor: { methods: ['totp', 'webauthn'] } },
+        getRoles: (u: { id: string, roles?: string[] }) => u.id === 'admin' ? ['admin', 'auditor'] : u.roles ?? []
+      }
+    })
+    const a = agent(app)
+    t.match((await login(a, 'admin@example.com')).json(), { step: 'mfa', methods: ['webauthn'] }, 'only the methods every role allows')
+    const res = await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'ok-admin' } })
+    t.equal(res.json().code, 'FST_MFA_METHOD_NOT_ALLOWED')
+    t.equal((await a.inject({ url: '/protected' })).statusCode, 401)
+  })
+
   t.test('a remembered device skips the second factor but is never fresh', async (t) => {
     const { app } = await setup(t, { remembered: new Set(['alice']) })
     const a = agent(app)

@@ -56,6 +56,20 @@ t.test('replay: a code is accepted once, and never an older step after a newer o
   })
 })
 
+t.test('replay: an unused older step is refused after a newer step was accepted', async (t) => {
+  await eachStore(t, async (t, store) => {
+    const { app, clock, signInPassword, enable, codeFor } = await buildTotpApp(t, store)
+    await signInPassword()
+    const secret = await enable()
+    const factor = app.mfa.factors.get('totp')!
+    clock.advance(300)
+    // Neither step has been used: the step ahead is accepted, then the current (older) step is refused.
+    t.match(await factor.verifyCode!('u1', await codeFor(secret, 1), noRequest), { ok: true }, 'newer step accepted')
+    t.match(await factor.verifyCode!('u1', await codeFor(secret, 0), noRequest), { ok: false, reason: 'replay' }, 'older, never used step refused')
+    t.match(await factor.verifyCode!('u1', await codeFor(secret, -1), noRequest), { ok: false, reason: 'replay' }, 'two steps older refused')
+  })
+})
+
 t.test('replay: 10 concurrent requests with the same code, exactly one succeeds', async (t) => {
   await eachStore(t, async (t, store) => {
     const { app, clock, signInPassword, enable, codeFor } = await buildTotpApp(t, store)

@@ -91,6 +91,20 @@ t.test('a challenge is single-use, bound to its ceremony, and expires', async (t
   })
 })
 
+t.test('a challenge is bound to the user it was issued for', async (t) => {
+  await eachStore(t, async (t, store) => {
+    const built = await buildApp(t, store)
+    const { user } = built
+    await enrolled(built, 'alice')
+    const bobsKey = await enrolled(built, 'bob')
+    // A challenge issued for Alice, answered by Bob's own key and verified as Bob under the same binding.
+    const forAlice = (await ceremonyOptions(user, login('alice', 'shared-binding'))).json()
+    t.same(await ceremonyVerify(user, login('bob', 'shared-binding'), bobsKey.authenticate(forAlice)), { ok: false, reason: 'invalid' }, 'not a challenge of Bob')
+    const forBob = (await ceremonyOptions(user, login('bob', 'shared-binding'))).json()
+    t.match(await ceremonyVerify(user, login('bob', 'shared-binding'), bobsKey.authenticate(forBob)), { ok: true, userId: 'bob' }, 'his own challenge works')
+  })
+})
+
 t.test("userVerification: 'required' refuses assertions without UV", async (t) => {
   const built = await buildApp(t, 'memory', { userVerification: 'required' })
   const authenticator = await enrolled(built, 'alice')

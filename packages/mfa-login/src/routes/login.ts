@@ -44,7 +44,7 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
   }, async (request) => {
     const user = await opts.findUserByLogin(request.body.login.trim())
     // One bcrypt comparison either way, and one answer: unknown user and wrong password look alike.
-    const ok = user ? await opts.verifyPassword(user, request.body.password) : (await password.burn(request.body.password), false)
+    const ok = await password.matches(user, request.body.password, opts.verifyPassword)
     if (!user || !ok) {
       await mfa.emit('login.password_failed', { userId: user?.id ?? null, request, details: { knownUser: user !== null } })
       throw new errors.FST_MFA_INVALID_CREDENTIALS()

@@ -1,0 +1,30 @@
+import t, { type Test } from 'tap'
+import bcrypt from 'bcrypt'
+import type { LoginUser } from '../src/index.js'
+
+// password.ts with a bcrypt that records the hash of every comparison.
+async function passwordCheck (t: Test, cost: number) {
+  const compared: string[] = []
+  const counting = { ...bcrypt, compare: async (data: string, hash: string) => { compared.push(hash); return await bcrypt.compare(data, hash) } }
+  const { createPasswordCheck } = await t.mockImport<typeof import('../src/password.js')>('../src/password.js', { bcrypt: { default: counting } })
+  return { compared, check: createPasswordCheck(cost) }
+}
+
+t.test('an unknown user costs one bcrypt comparison, at the cost the real hashes use', async (t) => {
+  const { compared, check } = await passwordCheck(t, 4)
+  const alice: LoginUser = { id: 'alice', passwordHash: await bcrypt.hash('right password', 6) }
+  t.equal(await check.matches(alice, 'wrong password', check.verifyBcrypt), false)
+  t.match(compared, [/^\$2[aby]\$06\$/], 'a wrong password: one comparison with the stored hash')
+  compared.length = 0
+  t.equal(await check.matches(null, 'wrong password', check.verifyBcrypt), false)
+  t.match(compared, [/^\$2[aby]\$06\$/], 'an unknown user: one comparison with a dummy hash of the cost learned from real hashes')
+  t.notOk(compared.includes(alice.passwordHash as string))
+})
+
+t.test('a known user is checked by the given verifier only', async (t) => {
+  const { compared, check } = await passwordCheck(t, 4)
+  const verified: string[] = []
+  t.equal(await check.matches({ id: 'bob' }, 'pw', async (u: LoginUser) => { verified.push(u.id); return true }), true)
+  t.same(verified, ['bob'])
+  t.same(compared, [], 'no dummy comparison on top of the host check')
+})
