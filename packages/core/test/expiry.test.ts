@@ -3,8 +3,10 @@ import { buildTestApp, eachStore, fakeClock } from '@fastify-mfa/testing'
 import mfaCore, { type IndexSpec, type MfaCollection, type StoredDocument } from '../src/index.js'
 
 interface Expiring extends StoredDocument { expiresAt: Date }
+interface Kept extends StoredDocument { at: Date }
 
 const ttl: IndexSpec[] = [{ name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }]
+const hourTtl: IndexSpec[] = [{ name: 'hour_ttl', key: { at: 1 }, expireAfterSeconds: 3600 }] // like the events' retention
 const ids = async (c: MfaCollection<Expiring>): Promise<string[]> => (await c.find({}, { sort: { _id: 1 } })).map((d) => d._id)
 
 async function eventually (check: () => Promise<boolean>): Promise<void> {
@@ -15,6 +17,7 @@ await eachStore(t, async (t, store) => {
   t.test('where the store does not expire documents, core removes expired ones after a response, at most once a minute', async (t) => {
     const clock = fakeClock()
     let probe: MfaCollection<Expiring> | undefined
+    let kept: MfaCollection<Kept> | undefined
     const app = await buildTestApp(t, {
       core: mfaCore,
       store,
@@ -22,6 +25,8 @@ await eachStore(t, async (t, store) => {
       routes: async (app) => {
         probe = app.mfa.collection<Expiring>('expiry_probe')
         app.mfa.ensureIndexes(probe, ttl)
+        kept = app.mfa.collection<Kept>('expiry_kept')
+        app.mfa.ensureIndexes(kept, hourTtl)
         app.get('/ping', async () => ({ ok: true }))
       }
     })
@@ -34,6 +39,7 @@ await eachStore(t, async (t, store) => {
       { _id: 'expired', expiresAt: new Date(clock.now() - 1000) },
       { _id: 'live', expiresAt: new Date(clock.now() + 10 * 60_000) }
     ])
+    await kept!.insertMany([{ _id: 'old', at: new Date(clock.now() - 2 * 3600_000) }, { _id: 'recent', at: new Date(clock.now() - 1800_000) }])
 
     clock.advance(30)
     await app.inject({ method: 'GET', url: '/ping' })
@@ -42,7 +48,8 @@ await eachStore(t, async (t, store) => {
 
     clock.advance(31)
     await app.inject({ method: 'GET', url: '/ping' })
-    await eventually(async () => (await ids(c)).length < 2)
+    await eventually(async () => (await ids(c)).length < 2 && (await kept!.countDocuments({})) < 2)
     t.same(await ids(c), ['live'], 'a minute later, the next response starts a sweep that removes only expired documents')
+    t.same((await kept!.find({})).map((d) => d._id), ['recent'], 'expireAfterSeconds counts from the indexed date')
   })
 })
