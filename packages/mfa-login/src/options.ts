@@ -98,7 +98,8 @@ export function resolveOptions (o: Partial<MfaLoginOptions>, verifyBcrypt: (user
     prefix: o.prefix ?? '/auth'
   }
   if (!positiveInt(resolved.pendingTtl)) fail('option "pendingTtl" must be a positive whole number of seconds')
-  if (!positiveInt(resolved.maxAttempts)) fail('option "maxAttempts" must be a positive whole number')
+  // Attempt n is claimed after the n-1 before it, so the limit stays small (as a second factor's should).
+  if (!positiveInt(resolved.maxAttempts) || resolved.maxAttempts > 20) fail('option "maxAttempts" must be a whole number from 1 to 20')
   if (!positiveInt(resolved.bcryptCost) || resolved.bcryptCost < 4 || resolved.bcryptCost > 31) fail('option "bcryptCost" must be 4 to 31')
   if (typeof resolved.prefix !== 'string' || !resolved.prefix.startsWith('/')) fail('option "prefix" must start with "/"')
   return resolved as ResolvedLoginOptions

@@ -17,6 +17,8 @@ t.test('bad options fail at startup naming the option', async (t) => {
     [{ ...base, lockout: { durations: [] } }, /option "lockout.durations"/],
     [{ ...base, rateLimit: { max: 0 } }, /option "rateLimit"/],
     [{ ...base, pendingTtl: 0 }, /option "pendingTtl"/],
+    [{ ...base, maxAttempts: 0 }, /option "maxAttempts"/],
+    [{ ...base, maxAttempts: 21 }, /option "maxAttempts"/],
     [{ ...base, bcryptCost: 3 }, /option "bcryptCost"/]
   ]
   for (const [options, message] of cases) {
