@@ -7,13 +7,16 @@ interface Expiring {
   collection: MfaCollection<StoredDocument>
   field: string
   seconds: number
+  due: number // ms of core's clock
 }
 
 /**
  * Removes expired documents where the store does not: the memory store, and servers that refuse
  * TTL indexes. Every query checks expiry itself, so this only collects garbage. It runs at most
  * once a minute of the clock core runs on, started after a response (never on a request's path),
- * one sweep at a time; each instance of an app may sweep, and deleting twice is harmless.
+ * one sweep at a time; a collection whose documents live long (audit events: months) is swept
+ * once per 1% of that time, so its expired documents outlive their TTL by at most 1%. Each
+ * instance of an app may sweep; deleting twice is harmless.
  */
 export function createExpirySweeper (now: () => number, log: FastifyBaseLogger) {
   const expiring: Expiring[] = []
@@ -21,8 +24,9 @@ export function createExpirySweeper (now: () => number, log: FastifyBaseLogger) 
   let running: Promise<void> | null = null
 
   async function sweep (at: number): Promise<void> {
-    for (const { collection, field, seconds } of expiring) {
-      await collection.deleteMany({ [field]: { $lte: new Date(at - seconds * 1000) } })
+    for (const entry of expiring.filter((e) => e.due <= at)) {
+      entry.due = at + Math.max(SWEEP_EVERY, entry.seconds * 10) // 1% of the lifetime, in ms
+      await entry.collection.deleteMany({ [entry.field]: { $lte: new Date(at - entry.seconds * 1000) } })
     }
   }
 
@@ -31,7 +35,7 @@ export function createExpirySweeper (now: () => number, log: FastifyBaseLogger) 
     add (collection: MfaCollection<StoredDocument>, specs: IndexSpec[]): void {
       for (const spec of specs) {
         const [field] = Object.keys(spec.key)
-        if (spec.expireAfterSeconds !== undefined && field !== undefined) expiring.push({ collection, field, seconds: spec.expireAfterSeconds })
+        if (spec.expireAfterSeconds !== undefined && field !== undefined) expiring.push({ collection, field, seconds: spec.expireAfterSeconds, due: 0 })
       }
     },
     maybeSweep (): void {

@@ -6,7 +6,8 @@ interface Expiring extends StoredDocument { expiresAt: Date }
 interface Kept extends StoredDocument { at: Date }
 
 const ttl: IndexSpec[] = [{ name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }]
-const hourTtl: IndexSpec[] = [{ name: 'hour_ttl', key: { at: 1 }, expireAfterSeconds: 3600 }] // like the events' retention
+const DAY = 86_400_000
+const monthTtl: IndexSpec[] = [{ name: 'month_ttl', key: { at: 1 }, expireAfterSeconds: 30 * 86_400 }] // like the events' retention
 const ids = async (c: MfaCollection<Expiring>): Promise<string[]> => (await c.find({}, { sort: { _id: 1 } })).map((d) => d._id)
 
 async function eventually (check: () => Promise<boolean>): Promise<void> {
@@ -26,7 +27,7 @@ await eachStore(t, async (t, store) => {
         probe = app.mfa.collection<Expiring>('expiry_probe')
         app.mfa.ensureIndexes(probe, ttl)
         kept = app.mfa.collection<Kept>('expiry_kept')
-        app.mfa.ensureIndexes(kept, hourTtl)
+        app.mfa.ensureIndexes(kept, monthTtl)
         app.get('/ping', async () => ({ ok: true }))
       }
     })
@@ -39,7 +40,7 @@ await eachStore(t, async (t, store) => {
       { _id: 'expired', expiresAt: new Date(clock.now() - 1000) },
       { _id: 'live', expiresAt: new Date(clock.now() + 10 * 60_000) }
     ])
-    await kept!.insertMany([{ _id: 'old', at: new Date(clock.now() - 2 * 3600_000) }, { _id: 'recent', at: new Date(clock.now() - 1800_000) }])
+    await kept!.insertMany([{ _id: 'old', at: new Date(clock.now() - 60 * DAY) }, { _id: 'recent', at: new Date(clock.now() - 10 * DAY) }])
 
     clock.advance(30)
     await app.inject({ method: 'GET', url: '/ping' })
@@ -51,5 +52,18 @@ await eachStore(t, async (t, store) => {
     await eventually(async () => (await ids(c)).length < 2 && (await kept!.countDocuments({})) < 2)
     t.same(await ids(c), ['live'], 'a minute later, the next response starts a sweep that removes only expired documents')
     t.same((await kept!.find({})).map((d) => d._id), ['recent'], 'expireAfterSeconds counts from the indexed date')
+
+    // A month-long TTL is swept once per 1% of a month (7.2 hours), not every minute.
+    await kept!.insertOne({ _id: 'due soon', at: new Date(clock.now() - 30 * DAY + 60_000) })
+    await c.insertOne({ _id: 'expired too', expiresAt: new Date(clock.now()) })
+    clock.advance(5 * 60)
+    await app.inject({ method: 'GET', url: '/ping' })
+    await eventually(async () => (await ids(c)).length < 2)
+    t.same(await ids(c), ['live'], 'the short-lived collection is swept again')
+    t.same((await kept!.find({}, { sort: { _id: 1 } })).map((d) => d._id), ['due soon', 'recent'], 'the month-long one is not, yet')
+    clock.advance(7.2 * 3600)
+    await app.inject({ method: 'GET', url: '/ping' })
+    await eventually(async () => (await kept!.countDocuments({})) < 2)
+    t.same((await kept!.find({})).map((d) => d._id), ['recent'], '7.2 hours later it is')
   })
 })
