@@ -39,6 +39,8 @@ class MemoryCollection<T extends StoredDocument> implements MfaCollection<T> {
     // A lookup by _id reads one document, as MongoDB's _id index would.
     const id = (filter as { _id?: unknown })._id
     const candidates = typeof id === 'string' ? [this.#docs.get(id)].filter((d) => d !== undefined) : [...this.#docs.values()]
+    // `{ _id }` alone needs no query engine (mingo builds a query context on every call).
+    if (typeof id === 'string' && Object.keys(filter).length === 1) return candidates
     let cursor = find(candidates, filter as Record<string, unknown>)
     if (sort) cursor = cursor.sort(sort)
     if (limit) cursor = cursor.limit(limit)
