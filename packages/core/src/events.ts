@@ -56,7 +56,7 @@ export interface EventLog {
  * insertMany: a login's events cost one write, and concurrent requests share writes. Each caller
  * resolves once its event is stored (or rejects with the write's error).
  */
-function batchedInsert (collection: MfaCollection<MfaEvent>): (event: MfaEvent) => Promise<void> {
+function batchedInsert (collection: MfaCollection<MfaEvent>, onStored: () => void): (event: MfaEvent) => Promise<void> {
   let open: { events: MfaEvent[], written: Promise<void> } | null = null
   return async (event) => {
     if (open === null) {
@@ -64,6 +64,7 @@ function batchedInsert (collection: MfaCollection<MfaEvent>): (event: MfaEvent) 
       batch.written = new Promise((resolve) => setImmediate(resolve)).then(async () => {
         open = null
         await collection.insertMany(batch.events)
+        onStored()
       })
       open = batch
     }
@@ -72,9 +73,10 @@ function batchedInsert (collection: MfaCollection<MfaEvent>): (event: MfaEvent) 
   }
 }
 
-export function createEventLog (collection: MfaCollection<MfaEvent>, log: FastifyBaseLogger, now: () => number): EventLog {
+/** `onStored` runs after each batch of events is written (core starts its expiry sweep there). */
+export function createEventLog (collection: MfaCollection<MfaEvent>, log: FastifyBaseLogger, now: () => number, onStored: () => void = () => {}): EventLog {
   const hooks = new Map<string, EventHook[]>()
-  const insert = batchedInsert(collection)
+  const insert = batchedInsert(collection, onStored)
   return {
     async emit (type, input) {
       const request = input.request

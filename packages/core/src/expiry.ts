@@ -13,8 +13,9 @@ interface Expiring {
 /**
  * Removes expired documents where the store does not: the memory store, and servers that refuse
  * TTL indexes. Every query checks expiry itself, so this only collects garbage. It runs at most
- * once a minute of the clock core runs on, started after a response (never on a request's path),
- * one sweep at a time; a collection whose documents live long (audit events: months) is swept
+ * once a minute of the clock core runs on, started after audit events are written (the actions
+ * that leave expiring documents behind all write events; never on a request's path, never on a
+ * guarded route), one sweep at a time; a collection whose documents live long (audit events: months) is swept
  * once per 1% of that time, so its expired documents outlive their TTL by at most 1%. Each
  * instance of an app may sweep; deleting twice is harmless.
  */

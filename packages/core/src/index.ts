@@ -22,7 +22,9 @@ async function fastifyMfaCore (fastify: FastifyInstance, options: MfaCoreOptions
     opts.store.collection<T>(opts.collectionPrefix + name)
   const now = opts.now
   const factors = createFactorRegistry()
-  const events = createEventLog(collection<MfaEvent>('events'), fastify.log, now)
+  const sweeper = createExpirySweeper(now, fastify.log)
+  // Expired documents come from the same actions that write audit events: sweep after those.
+  const events = createEventLog(collection<MfaEvent>('events'), fastify.log, now, sweeper.maybeSweep)
   const users = createUserRecords(collection<MfaUserRecord>('users'), now)
   const guards = createGuards(factors, opts.freshAge)
   const summaries = new Map<string, SummaryProvider>()
@@ -72,13 +74,11 @@ async function fastifyMfaCore (fastify: FastifyInstance, options: MfaCoreOptions
   })
   mfa.ensureIndexes(collection('events'), eventIndexes(opts.eventRetentionDays))
   mfa.ensureIndexes(collection('users'), userIndexes)
-  const sweeper = createExpirySweeper(now, fastify.log)
   fastify.addHook('onReady', async function createMfaIndexes () {
     for (const [c, specs] of pendingIndexes) {
       if (!await c.createIndexes(specs, fastify.log)) sweeper.add(c, specs)
     }
   })
-  fastify.addHook('onResponse', function sweepExpired (_request, _reply, done) { sweeper.maybeSweep(); done() })
   fastify.addHook('onClose', async function waitForSweep () { await sweeper.settled() })
   await registerCoreRoutes(fastify, opts.prefix)
 }

@@ -15,7 +15,7 @@ async function eventually (check: () => Promise<boolean>): Promise<void> {
 }
 
 await eachStore(t, async (t, store) => {
-  t.test('where the store does not expire documents, core removes expired ones after a response, at most once a minute', async (t) => {
+  t.test('where the store does not expire documents, core removes expired ones after events are written, at most once a minute', async (t) => {
     const clock = fakeClock()
     let probe: MfaCollection<Expiring> | undefined
     let kept: MfaCollection<Kept> | undefined
@@ -28,7 +28,6 @@ await eachStore(t, async (t, store) => {
         app.mfa.ensureIndexes(probe, ttl)
         kept = app.mfa.collection<Kept>('expiry_kept')
         app.mfa.ensureIndexes(kept, monthTtl)
-        app.get('/ping', async () => ({ ok: true }))
       }
     })
     const c = probe!
@@ -43,26 +42,26 @@ await eachStore(t, async (t, store) => {
     await kept!.insertMany([{ _id: 'old', at: new Date(clock.now() - 60 * DAY) }, { _id: 'recent', at: new Date(clock.now() - 10 * DAY) }])
 
     clock.advance(30)
-    await app.inject({ method: 'GET', url: '/ping' })
+    await app.mfa.emit('test.action', {})
     await new Promise((resolve) => setTimeout(resolve, 200))
     t.same(await ids(c), ['expired', 'live'], 'no sweep within a minute of the last')
 
     clock.advance(31)
-    await app.inject({ method: 'GET', url: '/ping' })
+    await app.mfa.emit('test.action', {})
     await eventually(async () => (await ids(c)).length < 2 && (await kept!.countDocuments({})) < 2)
-    t.same(await ids(c), ['live'], 'a minute later, the next response starts a sweep that removes only expired documents')
+    t.same(await ids(c), ['live'], 'a minute later, the next event written starts a sweep that removes only expired documents')
     t.same((await kept!.find({})).map((d) => d._id), ['recent'], 'expireAfterSeconds counts from the indexed date')
 
     // A month-long TTL is swept once per 1% of a month (7.2 hours), not every minute.
     await kept!.insertOne({ _id: 'due soon', at: new Date(clock.now() - 30 * DAY + 60_000) })
     await c.insertOne({ _id: 'expired too', expiresAt: new Date(clock.now()) })
     clock.advance(5 * 60)
-    await app.inject({ method: 'GET', url: '/ping' })
+    await app.mfa.emit('test.action', {})
     await eventually(async () => (await ids(c)).length < 2)
     t.same(await ids(c), ['live'], 'the short-lived collection is swept again')
     t.same((await kept!.find({}, { sort: { _id: 1 } })).map((d) => d._id), ['due soon', 'recent'], 'the month-long one is not, yet')
     clock.advance(7.2 * 3600)
-    await app.inject({ method: 'GET', url: '/ping' })
+    await app.mfa.emit('test.action', {})
     await eventually(async () => (await kept!.countDocuments({})) < 2)
     t.same((await kept!.find({})).map((d) => d._id), ['recent'], '7.2 hours later it is')
   })
