@@ -30,8 +30,10 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
   const locks = casRegister<LockState>(lockVersions, mfa.now)
   const live = (doc: { expiresAt: Date } | null): boolean => doc !== null && doc.expiresAt.getTime() > mfa.now()
 
-  // The login's hot path reads and writes documents by `_id` only, with expiry checked here (the
-  // `_id` index is the one every MongoDB-compatible server has and uses).
+  // The login's hot path reads and writes pending logins and attempts by `_id` only, with expiry
+  // checked here (the `_id` index is the one every MongoDB-compatible server has and uses). The
+  // lock state is the register's newest version (index `key_version`); login_locks holds only
+  // accounts with failures on record.
   return {
     async create (userId: string, methods: string[], firstFactor: string[]): Promise<{ token: string, doc: PendingLogin }> {
       const token = randomToken()
