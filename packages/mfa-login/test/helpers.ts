@@ -6,21 +6,33 @@ import mfaLogin, { type LoginUser, type MfaLoginOptions } from '../src/index.js'
 export const PASSWORD = 'correct horse battery staple'
 const hash = bcrypt.hashSync(PASSWORD, 4)
 
-/** A code factor for tests: code `ok-<userId>` passes for enrolled users; every call is counted. */
-export function fakeCodeFactor (id: string, enrolled: Set<string>, extra: Partial<MfaFactor> = {}) {
+/** Waits (polling the event loop) until `done()` holds, for at most about two seconds. */
+export async function until (done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 2))
+}
+
+/**
+ * A code factor for tests: code `ok-<userId>` passes for enrolled users; every call is counted.
+ * Checks of codes for which `hold(code)` is true wait in the factor until `release()`, so a test
+ * can act while they are in flight.
+ */
+export function fakeCodeFactor (id: string, enrolled: Set<string>, extra: Partial<MfaFactor> = {}, hold: (code: string) => boolean = () => false) {
   const calls: string[] = []
+  let release = () => {}
+  const gate = new Promise<void>((resolve) => { release = resolve })
   const factor: MfaFactor = {
     id, amr: 'otp', kind: 'code',
     isEnrolled: async (userId) => enrolled.has(userId),
     enrolledUserIds: async () => [...enrolled],
     async verifyCode (userId, code): Promise<FactorResult> {
       calls.push(code)
+      if (hold(code)) await gate
       return code === `ok-${userId}` ? { ok: true, userId, amr: ['otp'], aal: 2 } : { ok: false, reason: 'invalid' }
     },
     remove: async (userId) => { enrolled.delete(userId) },
     ...extra
   }
-  return { factor, calls }
+  return { factor, calls, release }
 }
 
 export interface Setup {

@@ -1,16 +1,17 @@
 import t from 'tap'
 import { eachStore, freshStore } from '@fastify-mfa/testing'
-import { PASSWORD, agent, buildLoginApp, fakeClock, fakeCodeFactor, user } from './helpers.js'
+import { PASSWORD, agent, buildLoginApp, fakeClock, fakeCodeFactor, until, user } from './helpers.js'
 
 const login = (a: ReturnType<typeof agent>, email: string, password = PASSWORD, headers = {}) =>
   a.inject({ method: 'POST', url: '/auth/login', payload: { login: email, password }, headers })
 
 await eachStore(t, async (t, _store, kind) => {
-  const setup = async (t: Parameters<typeof buildLoginApp>[0], login: object = {}) => {
+  /** `hold` picks the codes whose checks wait in the factor until `totp.release()`. */
+  const setup = async (t: Parameters<typeof buildLoginApp>[0], login: object = {}, hold?: (code: string) => boolean) => {
     const clock = fakeClock()
     const store = await freshStore(t, kind)
     const users = new Map([['alice', user('alice')], ['bob', user('bob')], ['carol', user('carol')]])
-    const totp = fakeCodeFactor('totp', new Set(['alice', 'bob']))
+    const totp = fakeCodeFactor('totp', new Set(['alice', 'bob']), {}, hold)
     const app = await buildLoginApp(t, { users, clock, store, factors: [totp.factor], login: { rateLimit: false, ...login } })
     return { app, clock, totp, users }
   }
@@ -95,28 +96,15 @@ await eachStore(t, async (t, _store, kind) => {
   })
 
   t.test('a pending login that expires while its code is checked does not sign in', async (t) => {
-    const clock = fakeClock()
-    const store = await freshStore(t, kind)
-    const users = new Map([['alice', user('alice')]])
-    let release = () => {}
-    const gate = new Promise<void>((resolve) => { release = resolve })
-    let entered = false
-    const totp = fakeCodeFactor('totp', new Set(['alice']), {
-      async verifyCode (userId, code) {
-        entered = true
-        await gate
-        return code === `ok-${userId}` ? { ok: true, userId, amr: ['otp'], aal: 2 } : { ok: false, reason: 'invalid' }
-      }
-    })
-    const app = await buildLoginApp(t, { users, clock, store, factors: [totp.factor], login: { rateLimit: false } })
+    const { app, clock, totp } = await setup(t, {}, () => true)
     const a = agent(app)
     const { mfaToken } = (await login(a, 'alice@example.com')).json()
     clock.advance(299)
     const pending = a.inject({ method: 'POST', url: '/auth/login/verify', payload: { mfaToken, method: 'totp', code: 'ok-alice' } })
-    for (let i = 0; i < 1000 && !entered; i++) await new Promise((resolve) => setTimeout(resolve, 2))
-    t.ok(entered, 'the code is being checked')
+    await until(() => totp.calls.length === 1)
+    t.equal(totp.calls.length, 1, 'the code is being checked')
     clock.advance(2)
-    release()
+    totp.release()
     const res = await pending
     t.equal(res.json().code, 'FST_MFA_LOGIN_EXPIRED', 'expired before it could be spent')
     t.equal((await a.inject({ url: '/protected' })).statusCode, 401)
@@ -146,31 +134,16 @@ await eachStore(t, async (t, _store, kind) => {
   })
 
   t.test('with all 5 attempts taken by guesses in flight, even the right code is refused unevaluated', async (t) => {
-    const clock = fakeClock()
-    const store = await freshStore(t, kind)
-    const users = new Map([['alice', user('alice')]])
-    let release = () => {}
-    const gate = new Promise<void>((resolve) => { release = resolve })
-    const totp = fakeCodeFactor('totp', new Set(['alice']), {
-      async verifyCode (userId, code) {
-        if (code === `ok-${userId}`) return { ok: true, userId, amr: ['otp'], aal: 2 }
-        await gate
-        return { ok: false, reason: 'invalid' }
-      }
-    })
-    const calls: string[] = []
-    const verifyCode = totp.factor.verifyCode!
-    totp.factor.verifyCode = async (userId, code, request) => { calls.push(code); return await verifyCode(userId, code, request) }
-    const app = await buildLoginApp(t, { users, clock, store, factors: [totp.factor], login: { rateLimit: false, lockout: { threshold: 50 } } })
+    const { app, totp } = await setup(t, { lockout: { threshold: 50 } }, (code) => code !== 'ok-alice')
     const { mfaToken } = (await login(agent(app), 'alice@example.com')).json()
     const verify = (code: string) => app.inject({ method: 'POST', url: '/auth/login/verify', payload: { mfaToken, method: 'totp', code } })
     const inFlight = Array.from({ length: 5 }, (_, i) => verify(`guess-${i}`))
-    for (let i = 0; i < 1000 && calls.length < 5; i++) await new Promise((resolve) => setTimeout(resolve, 2))
-    t.equal(calls.length, 5, 'five guesses are being checked')
+    await until(() => totp.calls.length === 5)
+    t.equal(totp.calls.length, 5, 'five guesses are being checked')
     const sixth = await verify('ok-alice')
     t.equal(sixth.json().code, 'FST_MFA_LOGIN_EXPIRED', 'no attempt left for a sixth code')
-    t.equal(calls.length, 5, 'the sixth code never reached the factor')
-    release()
+    t.equal(totp.calls.length, 5, 'the sixth code never reached the factor')
+    totp.release()
     const results = await Promise.all(inFlight)
     t.same(results.map((r) => r.json().code), Array(5).fill('FST_MFA_INVALID_CODE'))
   })
