@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildTestApp, eachStore, fakeClock } from '@fastify-mfa/testing'
+import { buildTestApp, eachStore, fakeClock, until } from '@fastify-mfa/testing'
 import mfaCore, { type IndexSpec, type MfaCollection, type StoredDocument } from '../src/index.js'
 
 interface Expiring extends StoredDocument { expiresAt: Date }
@@ -9,10 +9,6 @@ const ttl: IndexSpec[] = [{ name: 'expires_ttl', key: { expiresAt: 1 }, expireAf
 const DAY = 86_400_000
 const monthTtl: IndexSpec[] = [{ name: 'month_ttl', key: { at: 1 }, expireAfterSeconds: 30 * 86_400 }] // like the events' retention
 const ids = async (c: MfaCollection<Expiring>): Promise<string[]> => (await c.find({}, { sort: { _id: 1 } })).map((d) => d._id)
-
-async function eventually (check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 50 && !await check(); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-}
 
 await eachStore(t, async (t, store) => {
   t.test('where the store does not expire documents, core removes expired ones after events are written, at most once a minute', async (t) => {
@@ -48,7 +44,7 @@ await eachStore(t, async (t, store) => {
 
     clock.advance(31)
     await app.mfa.emit('test.action', {})
-    await eventually(async () => (await ids(c)).length < 2 && (await kept!.countDocuments({})) < 2)
+    await until(async () => (await ids(c)).length < 2 && (await kept!.countDocuments({})) < 2)
     t.same(await ids(c), ['live'], 'a minute later, the next event written starts a sweep that removes only expired documents')
     t.same((await kept!.find({})).map((d) => d._id), ['recent'], 'expireAfterSeconds counts from the indexed date')
 
@@ -57,12 +53,12 @@ await eachStore(t, async (t, store) => {
     await c.insertOne({ _id: 'expired too', expiresAt: new Date(clock.now()) })
     clock.advance(5 * 60)
     await app.mfa.emit('test.action', {})
-    await eventually(async () => (await ids(c)).length < 2)
+    await until(async () => (await ids(c)).length < 2)
     t.same(await ids(c), ['live'], 'the short-lived collection is swept again')
     t.same((await kept!.find({}, { sort: { _id: 1 } })).map((d) => d._id), ['due soon', 'recent'], 'the month-long one is not, yet')
     clock.advance(7.2 * 3600)
     await app.mfa.emit('test.action', {})
-    await eventually(async () => (await kept!.countDocuments({})) < 2)
+    await until(async () => (await kept!.countDocuments({})) < 2)
     t.same((await kept!.find({})).map((d) => d._id), ['recent'], '7.2 hours later it is')
   })
 })

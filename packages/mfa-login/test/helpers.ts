@@ -6,11 +6,6 @@ import mfaLogin, { type LoginUser, type MfaLoginOptions } from '../src/index.js'
 export const PASSWORD = 'correct horse battery staple'
 const hash = bcrypt.hashSync(PASSWORD, 4)
 
-/** Waits (polling the event loop) until `done()` holds, for at most about two seconds. */
-export async function until (done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 2))
-}
-
 /**
  * A code factor for tests: code `ok-<userId>` passes for enrolled users; every call is counted.
  * Checks of codes for which `hold(code)` is true wait in the factor until `release()`, so a test

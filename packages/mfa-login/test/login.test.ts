@@ -1,6 +1,6 @@
 import t from 'tap'
-import { eachStore, freshStore } from '@fastify-mfa/testing'
-import { PASSWORD, agent, buildLoginApp, fakeClock, fakeCodeFactor, until, user } from './helpers.js'
+import { eachStore, freshStore, until } from '@fastify-mfa/testing'
+import { PASSWORD, agent, buildLoginApp, fakeClock, fakeCodeFactor, user } from './helpers.js'
 
 const login = (a: ReturnType<typeof agent>, email: string, password = PASSWORD, headers = {}) =>
   a.inject({ method: 'POST', url: '/auth/login', payload: { login: email, password }, headers })

@@ -31,6 +31,11 @@ export async function buildTestApp (t, { core, store, coreOptions = {}, plugins 
   return app
 }
 
+/** Waits until `done()` (sync or async) holds, polling every few milliseconds for at most about two seconds. */
+export async function until (done) {
+  for (let i = 0; i < 500 && !await done(); i++) await new Promise((resolve) => setTimeout(resolve, 4))
+}
+
 /** Wraps `app.inject` with a cookie jar, like a browser. */
 export function agent (app) {
   const jar = new Map()

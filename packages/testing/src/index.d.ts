@@ -13,6 +13,7 @@ export function eachStore<T extends Teardown & Subtests> (t: T, fn: (t: T, store
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse, FastifyPluginAsync, FastifyPluginCallback } from 'fastify'
 export interface FakeClock { ms: number, now(): number, advance(seconds: number): void }
 export function fakeClock (startMs?: number): FakeClock
+export function until (done: () => boolean | Promise<boolean>): Promise<void>
 type AnyPlugin = FastifyPluginAsync<any> | FastifyPluginCallback<any>
 export interface TestAppOptions {
   core: AnyPlugin

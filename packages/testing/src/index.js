@@ -3,7 +3,7 @@ import { MongoClient } from 'mongodb'
 import { startTestMongo } from './mongo.js'
 
 export { startTestMongo, findFerretDB } from './mongo.js'
-export { buildTestApp, agent, fakeClock } from './app.js'
+export { buildTestApp, agent, fakeClock, until } from './app.js'
 
 let shared = null
 let users = 0
