@@ -6,30 +6,33 @@ import { buildTotpApp } from './helpers.js'
 
 const noRequest = undefined as never
 
+/** u1 with TOTP on, the clock ten steps past the confirm code, and `verify(offset)` for the code `offset` steps away. */
+async function enabledTotp (t: Parameters<typeof buildTotpApp>[0], store: Parameters<typeof buildTotpApp>[1], build?: Parameters<typeof buildTotpApp>[2]) {
+  const totp = await buildTotpApp(t, store, build)
+  await totp.signInPassword()
+  const secret = await totp.enable()
+  totp.clock.advance(300)
+  const factor = totp.app.mfa.factors.get('totp')!
+  const verify = async (offset = 0) => await factor.verifyCode!('u1', await totp.codeFor(secret, offset), noRequest)
+  return { ...totp, verify }
+}
+
 t.test('drift: one step each way is accepted, two are refused', async (t) => {
   await eachStore(t, async (t, store) => {
-    const { app, clock, signInPassword, enable, codeFor } = await buildTotpApp(t, store)
-    await signInPassword()
-    const secret = await enable()
-    const factor = app.mfa.factors.get('totp')!
+    const { clock, verify } = await enabledTotp(t, store)
+    t.match(await verify(-2), { ok: false, reason: 'invalid' }, '2 steps behind')
+    t.match(await verify(2), { ok: false, reason: 'invalid' }, '2 steps ahead')
+    t.match(await verify(-1), { ok: true }, '1 step behind')
     clock.advance(300)
-    t.match(await factor.verifyCode!('u1', await codeFor(secret, -2), noRequest), { ok: false, reason: 'invalid' }, '2 steps behind')
-    t.match(await factor.verifyCode!('u1', await codeFor(secret, 2), noRequest), { ok: false, reason: 'invalid' }, '2 steps ahead')
-    t.match(await factor.verifyCode!('u1', await codeFor(secret, -1), noRequest), { ok: true }, '1 step behind')
-    clock.advance(300)
-    t.match(await factor.verifyCode!('u1', await codeFor(secret, 1), noRequest), { ok: true }, '1 step ahead')
+    t.match(await verify(1), { ok: true }, '1 step ahead')
   })
 })
 
 t.test('window: 0 accepts the current step only', async (t) => {
   await eachStore(t, async (t, store) => {
-    const { app, clock, signInPassword, enable, codeFor } = await buildTotpApp(t, store, { options: { window: 0 } })
-    await signInPassword()
-    const secret = await enable()
-    clock.advance(300)
-    const factor = app.mfa.factors.get('totp')!
-    t.match(await factor.verifyCode!('u1', await codeFor(secret, -1), noRequest), { ok: false, reason: 'invalid' })
-    t.match(await factor.verifyCode!('u1', await codeFor(secret), noRequest), { ok: true })
+    const { verify } = await enabledTotp(t, store, { options: { window: 0 } })
+    t.match(await verify(-1), { ok: false, reason: 'invalid' })
+    t.match(await verify(), { ok: true })
   })
 })
 
@@ -58,15 +61,11 @@ t.test('replay: a code is accepted once, and never an older step after a newer o
 
 t.test('replay: an unused older step is refused after a newer step was accepted', async (t) => {
   await eachStore(t, async (t, store) => {
-    const { app, clock, signInPassword, enable, codeFor } = await buildTotpApp(t, store)
-    await signInPassword()
-    const secret = await enable()
-    const factor = app.mfa.factors.get('totp')!
-    clock.advance(300)
+    const { verify } = await enabledTotp(t, store)
     // Neither step has been used: the step ahead is accepted, then the current (older) step is refused.
-    t.match(await factor.verifyCode!('u1', await codeFor(secret, 1), noRequest), { ok: true }, 'newer step accepted')
-    t.match(await factor.verifyCode!('u1', await codeFor(secret, 0), noRequest), { ok: false, reason: 'replay' }, 'older, never used step refused')
-    t.match(await factor.verifyCode!('u1', await codeFor(secret, -1), noRequest), { ok: false, reason: 'replay' }, 'two steps older refused')
+    t.match(await verify(1), { ok: true }, 'newer step accepted')
+    t.match(await verify(0), { ok: false, reason: 'replay' }, 'older, never used step refused')
+    t.match(await verify(-1), { ok: false, reason: 'replay' }, 'two steps older refused')
   })
 })
 
