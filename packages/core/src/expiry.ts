@@ -12,21 +12,21 @@ interface Expiring {
 
 /**
  * Removes expired documents where the store does not: the memory store, and servers that refuse
- * TTL indexes. Every query checks expiry itself, so this only collects garbage. It runs at most
- * once a minute of the clock core runs on, started after audit events are written (the actions
- * that leave expiring documents behind all write events; never on a request's path, never on a
- * guarded route), one sweep at a time; a collection whose documents live long (audit events: months) is swept
- * once per 1% of that time, so its expired documents outlive their TTL by at most 1%. Each
- * instance of an app may sweep; deleting twice is harmless.
+ * TTL indexes. Every query checks expiry itself, so this only collects garbage. A sweep starts
+ * after audit events are written (the actions that leave expiring documents behind all write
+ * events; never on a request's path, never on a guarded route), one at a time. Each collection is
+ * swept at most once a minute of the clock core runs on, and one whose documents live long (audit
+ * events: months) once per 1% of that time, so its expired documents outlive their TTL by at most
+ * 1%. Each instance of an app may sweep; deleting twice is harmless.
  */
 export function createExpirySweeper (now: () => number, log: FastifyBaseLogger) {
   const expiring: Expiring[] = []
-  let last = now()
   let running: Promise<void> | null = null
+  const interval = (entry: Expiring): number => Math.max(SWEEP_EVERY, entry.seconds * 10) // 1% of the lifetime, in ms
 
   async function sweep (at: number): Promise<void> {
     for (const entry of expiring.filter((e) => e.due <= at)) {
-      entry.due = at + Math.max(SWEEP_EVERY, entry.seconds * 10) // 1% of the lifetime, in ms
+      entry.due = at + interval(entry)
       await entry.collection.deleteMany({ [entry.field]: { $lte: new Date(at - entry.seconds * 1000) } })
     }
   }
@@ -36,13 +36,14 @@ export function createExpirySweeper (now: () => number, log: FastifyBaseLogger) 
     add (collection: MfaCollection<StoredDocument>, specs: IndexSpec[]): void {
       for (const spec of specs) {
         const [field] = Object.keys(spec.key)
-        if (spec.expireAfterSeconds !== undefined && field !== undefined) expiring.push({ collection, field, seconds: spec.expireAfterSeconds, due: 0 })
+        if (spec.expireAfterSeconds !== undefined && field !== undefined) {
+          expiring.push({ collection, field, seconds: spec.expireAfterSeconds, due: now() + SWEEP_EVERY })
+        }
       }
     },
     maybeSweep (): void {
       const at = now()
-      if (running !== null || expiring.length === 0 || at - last < SWEEP_EVERY) return
-      last = at
+      if (running !== null || !expiring.some((e) => e.due <= at)) return
       running = sweep(at)
         .catch((err: unknown) => { log.warn({ err }, 'fastify-mfa: removing expired documents failed; the next sweep tries again') })
         .finally(() => { running = null })
