@@ -60,13 +60,13 @@ function batchedInsert (collection: MfaCollection<MfaEvent>, onStored: () => voi
   let open: { events: MfaEvent[], written: Promise<void> } | null = null
   return async (event) => {
     if (open === null) {
-      const batch: { events: MfaEvent[], written: Promise<void> } = { events: [], written: Promise.resolve() }
-      batch.written = new Promise((resolve) => setImmediate(resolve)).then(async () => {
+      const events: MfaEvent[] = []
+      const written = new Promise((resolve) => setImmediate(resolve)).then(async () => {
         open = null
-        await collection.insertMany(batch.events)
+        await collection.insertMany(events)
         onStored()
       })
-      open = batch
+      open = { events, written }
     }
     open.events.push(event)
     await open.written
