@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { optionChecks } from '@fastify-mfa/core'
 
 export interface BackupCodesOptions {
   /** Codes per set. @default 10 */
@@ -21,20 +22,17 @@ export interface ResolvedBackupCodesOptions {
   collections: { codes: string, sets: string }
 }
 
-const fail = (message: string): never => { throw new TypeError(`@fastify-mfa/backup-codes: ${message}`) }
-
-const isInt = (value: unknown, min: number, max: number): boolean =>
-  Number.isInteger(value) && (value as number) >= min && (value as number) <= max
+const { fail, wholeNumber } = optionChecks('@fastify-mfa/backup-codes')
 
 const COLLECTION_NAME = /^[A-Za-z0-9_]{1,64}$/
 
 export function resolveOptions (options: BackupCodesOptions, fastify: FastifyInstance): ResolvedBackupCodesOptions {
   const { count = 10, cost = 10, lowThreshold = 2, prefix = fastify.mfa.options.prefix, collections = {} } = options
   // Hints are 2 symbols (1024 values) and must differ within a set; 50 keeps redraws rare.
-  if (!isInt(count, 1, 50)) fail('option "count" must be a whole number from 1 to 50')
+  if (!wholeNumber(count, 1, 50)) fail('option "count" must be a whole number from 1 to 50')
   // bcrypt accepts 4 to 31; below 10 is for tests only.
-  if (!isInt(cost, 4, 31)) fail('option "cost" must be a whole number from 4 to 31')
-  if (!isInt(lowThreshold, 0, count)) fail('option "lowThreshold" must be a whole number from 0 to "count"')
+  if (!wholeNumber(cost, 4, 31)) fail('option "cost" must be a whole number from 4 to 31')
+  if (!wholeNumber(lowThreshold, 0, count)) fail('option "lowThreshold" must be a whole number from 0 to "count"')
   if (typeof prefix !== 'string' || !prefix.startsWith('/')) fail('option "prefix" must be a path starting with "/"')
   if (typeof collections !== 'object' || collections === null) fail('option "collections" must be an object')
   const names = { codes: collections.codes ?? 'backup_codes', sets: collections.sets ?? 'backup_code_sets' }

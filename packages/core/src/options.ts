@@ -3,6 +3,7 @@ import { resolveKeyring, type KeyringEntry } from './crypto.js'
 import { createMemoryStore } from './store/memoryStore.js'
 import { createMongoStore } from './store/mongoStore.js'
 import type { MfaStore } from './store/types.js'
+import { optionChecks } from './optionChecks.js'
 
 export interface MfaCoreOptions {
   /** A MongoDB `Db` from the official driver, `'memory'` (development: nothing persists), or a store instance. */
@@ -34,7 +35,7 @@ export interface ResolvedCoreOptions {
   now: () => number
 }
 
-const fail = (message: string): never => { throw new TypeError(`@fastify-mfa/core: ${message}`) }
+const { fail, wholeNumber } = optionChecks('@fastify-mfa/core')
 
 function isMongoDb (value: unknown): value is Db {
   return typeof value === 'object' && value !== null &&
@@ -59,9 +60,9 @@ export function resolveOptions (options: Partial<MfaCoreOptions>): ResolvedCoreO
   if (typeof collectionPrefix !== 'string' || !/^[A-Za-z0-9_]{0,32}$/.test(collectionPrefix)) {
     fail('option "collectionPrefix" must be up to 32 letters, digits or underscores')
   }
-  if (!Number.isInteger(freshAge) || freshAge <= 0) fail('option "freshAge" must be a positive whole number of seconds')
+  if (!wholeNumber(freshAge, 1)) fail('option "freshAge" must be a positive whole number of seconds')
   if (typeof prefix !== 'string' || !prefix.startsWith('/')) fail('option "prefix" must be a path starting with "/"')
-  if (!Number.isInteger(eventRetentionDays) || eventRetentionDays <= 0) fail('option "eventRetentionDays" must be a positive whole number of days')
+  if (!wholeNumber(eventRetentionDays, 1)) fail('option "eventRetentionDays" must be a positive whole number of days')
   if (typeof now !== 'function') fail('option "now" must be a function returning epoch milliseconds')
   return { store: resolvedStore, keys: resolveKeyring(encryptionKeys!), collectionPrefix, freshAge, prefix, eventRetentionDays, now }
 }

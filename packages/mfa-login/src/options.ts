@@ -1,3 +1,4 @@
+import { optionChecks } from '@fastify-mfa/core'
 
 /** What mfa-login needs to know about a host user. */
 export interface LoginUser {
@@ -58,8 +59,8 @@ export interface ResolvedLoginOptions extends Required<Omit<MfaLoginOptions, 'po
   rateLimit: { max: number, accountMax: number, timeWindow: number, redis: unknown } | false
 }
 
-const fail = (message: string): never => { throw new TypeError(`@fastify-mfa/mfa-login: ${message}`) }
-const positiveInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0
+const { fail, wholeNumber } = optionChecks('@fastify-mfa/mfa-login')
+const positiveInt = (v: unknown): boolean => wholeNumber(v, 1)
 
 export function resolveOptions (o: Partial<MfaLoginOptions>, verifyBcrypt: (user: LoginUser, password: string) => Promise<boolean>): ResolvedLoginOptions {
   if (typeof o.findUserByLogin !== 'function') fail('option "findUserByLogin" must be a function (login) => user | null')
@@ -99,8 +100,8 @@ export function resolveOptions (o: Partial<MfaLoginOptions>, verifyBcrypt: (user
   }
   if (!positiveInt(resolved.pendingTtl)) fail('option "pendingTtl" must be a positive whole number of seconds')
   // Attempt n is claimed after the n-1 before it, so the limit stays small (as a second factor's should).
-  if (!positiveInt(resolved.maxAttempts) || resolved.maxAttempts > 20) fail('option "maxAttempts" must be a whole number from 1 to 20')
-  if (!positiveInt(resolved.bcryptCost) || resolved.bcryptCost < 4 || resolved.bcryptCost > 31) fail('option "bcryptCost" must be 4 to 31')
+  if (!wholeNumber(resolved.maxAttempts, 1, 20)) fail('option "maxAttempts" must be a whole number from 1 to 20')
+  if (!wholeNumber(resolved.bcryptCost, 4, 31)) fail('option "bcryptCost" must be 4 to 31')
   if (typeof resolved.prefix !== 'string' || !resolved.prefix.startsWith('/')) fail('option "prefix" must start with "/"')
   return resolved as ResolvedLoginOptions
 }

@@ -1,3 +1,5 @@
+import { optionChecks } from '@fastify-mfa/core'
+
 /** Options of @fastify-mfa/remember-device. */
 export interface RememberDeviceOptions {
   /**
@@ -34,14 +36,14 @@ const MAX_AGE_LIMIT = 400 * 24 * 3600
 // RFC 6265 cookie-name token characters.
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/
 
-const fail = (message: string): never => { throw new TypeError(`@fastify-mfa/remember-device: ${message}`) }
+const { fail, wholeNumber } = optionChecks('@fastify-mfa/remember-device')
 
 export function resolveOptions (options: RememberDeviceOptions, defaultPrefix: string): ResolvedRememberDeviceOptions {
   const { cookieName = 'mfa_device', maxAge = 30 * 24 * 3600, secure = 'auto', prefix = defaultPrefix, collection = 'devices' } = options
   if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName) || /^__(host|secure)-/i.test(cookieName)) {
     fail('option "cookieName" must be a cookie name of up to 64 token characters, without a __Host- or __Secure- prefix (added when Secure)')
   }
-  if (!Number.isInteger(maxAge) || maxAge <= 0 || maxAge > MAX_AGE_LIMIT) {
+  if (!wholeNumber(maxAge, 1, MAX_AGE_LIMIT)) {
     fail(`option "maxAge" must be a whole number of seconds between 1 and ${MAX_AGE_LIMIT} (400 days)`)
   }
   if (secure !== 'auto' && typeof secure !== 'boolean') fail('option "secure" must be \'auto\', true or false')

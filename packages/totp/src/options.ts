@@ -1,11 +1,9 @@
+import { optionChecks } from '@fastify-mfa/core'
 import type { ResolvedTotpOptions, TotpAlgorithm, TotpOptions } from './types.js'
 
 const ALGORITHMS: TotpAlgorithm[] = ['SHA1', 'SHA256', 'SHA512']
 
-const fail = (message: string): never => { throw new TypeError(`@fastify-mfa/totp: ${message}`) }
-
-const isWholeNumber = (value: unknown, min: number, max: number): value is number =>
-  Number.isInteger(value) && (value as number) >= min && (value as number) <= max
+const { fail, wholeNumber } = optionChecks('@fastify-mfa/totp')
 
 /** Validates and defaults the options once, when the plugin starts. */
 export function resolveOptions (options: Partial<TotpOptions>): ResolvedTotpOptions {
@@ -17,9 +15,9 @@ export function resolveOptions (options: Partial<TotpOptions>): ResolvedTotpOpti
   }
   if (!ALGORITHMS.includes(algorithm)) fail('option "algorithm" must be "SHA1", "SHA256" or "SHA512"')
   if (digits !== 6 && digits !== 8) fail('option "digits" must be 6 or 8')
-  if (!isWholeNumber(period, 10, 300)) fail('option "period" must be a whole number of seconds from 10 to 300')
-  if (!isWholeNumber(window, 0, 10)) fail('option "window" must be a whole number of steps from 0 to 10')
-  if (!isWholeNumber(setupTtl, 30, 86_400)) fail('option "setupTtl" must be a whole number of seconds from 30 to 86400')
+  if (!wholeNumber(period, 10, 300)) fail('option "period" must be a whole number of seconds from 10 to 300')
+  if (!wholeNumber(window, 0, 10)) fail('option "window" must be a whole number of steps from 0 to 10')
+  if (!wholeNumber(setupTtl, 30, 86_400)) fail('option "setupTtl" must be a whole number of seconds from 30 to 86400')
   if (accountName !== undefined && typeof accountName !== 'function') {
     fail('option "accountName" must be a function (request) => string')
   }

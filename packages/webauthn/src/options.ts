@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { optionChecks } from '@fastify-mfa/core'
 
 export type ResidentKey = 'discouraged' | 'preferred' | 'required'
 export type UserVerification = 'discouraged' | 'preferred' | 'required'
@@ -46,7 +47,7 @@ export interface ResolvedWebAuthnOptions {
   collections: { credentials: string, challenges: string }
 }
 
-const fail = (message: string): never => { throw new TypeError(`@fastify-mfa/webauthn: ${message}`) }
+const { fail, wholeNumber } = optionChecks('@fastify-mfa/webauthn')
 
 const oneOf = <T extends string>(name: string, value: T, allowed: readonly T[]): T => {
   if (!allowed.includes(value)) fail(`option "${name}" must be one of ${allowed.map((v) => `'${v}'`).join(', ')}`)
@@ -69,8 +70,8 @@ export function resolveOptions (options: Partial<WebAuthnOptions>, fastify: Fast
   if (!Array.isArray(originList) || originList.length === 0 || !originList.every((o) => typeof o === 'string' && ORIGIN.test(o))) {
     fail('option "origins" must be an origin such as "https://example.org" or a non-empty array of them')
   }
-  if (!Number.isInteger(timeout) || timeout < 1000) fail('option "timeout" must be a whole number of milliseconds, at least 1000')
-  if (!Number.isInteger(challengeTtl) || challengeTtl < 1 || challengeTtl > 3600) fail('option "challengeTtl" must be a whole number of seconds from 1 to 3600')
+  if (!wholeNumber(timeout, 1000)) fail('option "timeout" must be a whole number of milliseconds, at least 1000')
+  if (!wholeNumber(challengeTtl, 1, 3600)) fail('option "challengeTtl" must be a whole number of seconds from 1 to 3600')
   if (typeof prefix !== 'string' || !prefix.startsWith('/')) fail('option "prefix" must be a path starting with "/"')
   if (userName !== undefined && typeof userName !== 'function') fail('option "userName" must be a function (request, userId) => string')
   if (userDisplayName !== undefined && typeof userDisplayName !== 'function') fail('option "userDisplayName" must be a function (request, userId) => string')
