@@ -1,5 +1,4 @@
-import t from 'tap'
-import type { Test } from 'tap'
+import t, { type Test } from 'tap'
 import { eachStore, freshStore } from '@fastify-mfa/testing'
 import { createMemoryStore, createMongoStore } from '@fastify-mfa/core'
 import { PASSWORD, agent, buildLoginApp, fakeClock, fakeCodeFactor, user } from './helpers.js'
