@@ -101,9 +101,11 @@ export function createBackupCodes (mfa: MfaApi, opts: ResolvedBackupCodesOptions
       const stored = await store.findCode(userId, set.setId, backupCodeHint(normalized))
       const matches = await hashing.compare(normalized, stored?.hash ?? await decoy())
       if (!stored || !matches) return { ok: false, reason: 'invalid' }
-      if (!await store.consumeCode(stored._id)) return { ok: false, reason: 'replay' }
-      // A regeneration between the lookup and the consume retired this code.
+      const consumed = await store.consumeCode(stored._id)
+      // A regeneration between the lookup and the consume retired this code (and may have deleted
+      // it already, so a failed consume is a replay only while its set is still current).
       if ((await store.currentSet(userId))?.setId !== set.setId) return { ok: false, reason: 'invalid' }
+      if (!consumed) return { ok: false, reason: 'replay' }
       const remaining = await store.remaining(userId, set.setId)
       await emit('backup_codes.used', userId, request, { remaining })
       if (remaining <= opts.lowThreshold) await emit('backup_codes.low', userId, request, { remaining })

@@ -56,25 +56,34 @@ t.test('malformed and over-long input never reaches bcrypt', async (t) => {
   })
 })
 
-t.test('regression: a code consumed after a regeneration swapped the set is refused', async (t) => {
-  await eachStore(t, async (t, store) => {
-    const { app } = await setup(t, store)
-    let during: (() => Promise<unknown>) | null = null
-    // A regeneration has swapped the set but not yet deleted the old codes when this check consumes
-    // one: the window the set re-check after consume() closes.
-    const hashing: BackupCodeHashing = {
-      hash: bcryptHashing.hash,
-      compare: async (code, hash) => {
-        const ok = await bcryptHashing.compare(code, hash)
-        await during?.()
-        return ok
+// A regeneration swaps the set, then deletes the old codes. A check whose bcrypt comparison spans
+// either step must refuse the old code as invalid: the set re-check after consume() closes the first
+// window; the second (the code already deleted) is not a replay either.
+const regenerationSteps = {
+  'swapped the set': async (app: FastifyInstance) => {
+    await app.mfa.collection<{ _id: string, setId: string }>('backup_code_sets').updateOne({ _id: 'u1' }, { $set: { setId: 'newer' } })
+  },
+  'finished': async (app: FastifyInstance) => { await app.mfa.backupCodes!.regenerate('u1') }
+}
+
+for (const [step, run] of Object.entries(regenerationSteps)) {
+  t.test(`regression: a code checked while a regeneration ${step} is invalid`, async (t) => {
+    await eachStore(t, async (t, store) => {
+      const { app } = await setup(t, store)
+      let during: (() => Promise<unknown>) | null = null
+      const hashing: BackupCodeHashing = {
+        hash: bcryptHashing.hash,
+        compare: async (code, hash) => {
+          const ok = await bcryptHashing.compare(code, hash)
+          await during?.()
+          return ok
+        }
       }
-    }
-    const service = createBackupCodes(app.mfa, resolveOptions({ cost: 4 }, app), hashing)
-    const old = await service.regenerate('u1')
-    const sets = app.mfa.collection<{ _id: string, setId: string }>('backup_code_sets')
-    during = async () => { during = null; await sets.updateOne({ _id: 'u1' }, { $set: { setId: 'newer' } }) }
-    t.same(await service.verify('u1', old[0]!), { ok: false, reason: 'invalid' })
-    t.equal(during, null, 'the swap happened mid-check')
+      const service = createBackupCodes(app.mfa, resolveOptions({ cost: 4 }, app), hashing)
+      const old = await service.regenerate('u1')
+      during = async () => { during = null; await run(app) }
+      t.same(await service.verify('u1', old[0]!), { ok: false, reason: 'invalid' })
+      t.equal(during, null, 'the regeneration step happened mid-check')
+    })
   })
-})
+}
