@@ -205,8 +205,11 @@ t.test('the admin page needs a security key verified in the last few minutes', a
     await page.waitForURL(`${baseURL}/`)
     await page.goto('/admin')
     t.match(await text(page, 'main'), /Verify with your security key or passkey to continue/)
-    t.ok(await page.locator('[data-action=admin-step-up]').isVisible(), 'a step-up button')
+    t.equal(await page.locator('[data-action=admin-step-up]').count(), 0, 'no key yet: no verify button')
     await shot(page, 'admin-refused')
+    await page.click('[data-no-key] a')
+    await page.waitForURL(`${baseURL}/settings/security#keys`)
+    t.ok(await page.locator('#key-add').isVisible(), 'the link leads to adding a key')
   })
 
   await t.test('on the remembered device, adding a key needs the app code first (step-up dialog)', async (t) => {
@@ -231,6 +234,7 @@ t.test('the admin page needs a security key verified in the last few minutes', a
   await t.test('a TOTP-verified session is still refused; the security key opens it', async (t) => {
     await page.goto('/admin')
     t.match(await text(page, 'main'), /Verify with your security key or passkey/)
+    await shot(page, 'admin-step-up')
     await page.click('[data-action=admin-step-up]')
     await page.locator('h2', { hasText: 'MFA adoption' }).waitFor()
     t.match(await text(page, 'main'), /2 users have a second factor/)

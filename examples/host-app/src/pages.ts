@@ -83,9 +83,15 @@ export async function pageRoutes (app: FastifyInstance, { users }: { users: Retu
       denied = 'Verify with your security key or passkey to continue.'
     }
     if (denied) {
+      // An admin without a key is sent to add one (which asks for a fresh code first), not to a button that cannot work.
+      let next = ''
+      if (user?.roles.includes('admin') === true) {
+        next = (await app.mfa.factors.enrolled(user.id)).includes('webauthn')
+          ? '<button type="button" data-action="admin-step-up">Verify with a security key</button><p class="error" data-error></p>'
+          : '<p data-no-key>You have no security key or passkey yet: <a href="/settings/security#keys">add one in Security settings</a>, then come back.</p>'
+      }
       return send(reply.code(403), layout(request, 'Admin', 'admin', `<h1>Admin</h1><div class="card"><p class="error">${escape(denied)}</p>
-      <p>The admin area needs a security key or passkey verified in the last ${Math.round(app.mfa.options.freshAge / 60)} minutes.</p>
-      <button type="button" data-action="admin-step-up">Verify with a security key</button><p class="error" data-error></p></div>`))
+      <p>The admin area needs a security key or passkey verified in the last ${Math.round(app.mfa.options.freshAge / 60)} minutes.</p>${next}</div>`))
     }
     const stats = await app.mfa.stats()
     const rows = Object.entries(stats.byMethod).map(([m, n]) => `<tr><td>${escape(METHOD_NAMES[m] ?? m)}</td><td>${n}</td></tr>`).join('')

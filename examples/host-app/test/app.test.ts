@@ -32,6 +32,8 @@ await eachStore(t, async (t, store) => {
     const admin = await browser.inject({ url: '/admin' })
     t.equal(admin.statusCode, 403, 'an admin without a fresh security key is refused')
     t.match(admin.body, /security key/)
+    t.match(admin.body, /You have no security key or passkey yet: <a href="\/settings\/security#keys">/, 'without a key: sent to add one')
+    t.notMatch(admin.body, /admin-step-up/, 'no verify button that could not work')
   })
 
   t.test('static assets are served, including the WebAuthn browser bundle', async (t) => {
