@@ -13,9 +13,15 @@ export function createPasswordCheck (defaultCost: number) {
     if (!hash) dummies.set(c, hash = bcrypt.hash('fastify-mfa dummy password', c))
     return hash
   }
+  /** A bcrypt comparison that always fails, as long as a real one. */
+  const refuse = async (password: string): Promise<false> => {
+    await bcrypt.compare(password, await dummyHash(cost))
+    return false
+  }
   return {
     async verifyBcrypt (user: LoginUser, password: string): Promise<boolean> {
-      if (typeof user.passwordHash !== 'string') return false
+      // A user without a password (passkey-only, SSO) takes as long to refuse as a wrong password.
+      if (typeof user.passwordHash !== 'string') return await refuse(password)
       const seen = /^\$2[aby]\$(\d\d)\$/.exec(user.passwordHash)
       if (seen) cost = Number(seen[1])
       return await bcrypt.compare(password, user.passwordHash)
@@ -25,9 +31,7 @@ export function createPasswordCheck (defaultCost: number) {
      * an unknown one (always false), so the answer time does not tell whether the account exists.
      */
     async matches (user: LoginUser | null, password: string, verify: (user: LoginUser, password: string) => Promise<boolean>): Promise<boolean> {
-      if (user !== null) return await verify(user, password)
-      await bcrypt.compare(password, await dummyHash(cost))
-      return false
+      return user !== null ? await verify(user, password) : await refuse(password)
     },
     warmUp: () => dummyHash(cost)
   }

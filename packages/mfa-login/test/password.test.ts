@@ -28,3 +28,9 @@ t.test('a known user is checked by the given verifier only', async (t) => {
   t.same(verified, ['bob'])
   t.same(compared, [], 'no dummy comparison on top of the host check')
 })
+
+t.test('a user without a password hash costs one bcrypt comparison too, and never matches', async (t) => {
+  const { compared, check } = await passwordCheck(t, 5)
+  t.equal(await check.matches({ id: 'passkey-only' }, 'any password', check.verifyBcrypt), false)
+  t.match(compared, [/^\$2[aby]\$05\$/], 'one comparison with a dummy hash, like an unknown user')
+})
