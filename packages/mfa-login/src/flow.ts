@@ -34,12 +34,16 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     }
   }
 
-  /** After the first factor: finish, or open a pending login for the second factor. */
+  /**
+   * After the first factor: finish, or open a pending login for the second factor. A locked account
+   * gets 423 here, after its password was right, so neither a pending login nor a remembered device
+   * gets around the lock (and a wrong password does not learn of it).
+   */
   async function begin (request: FastifyRequest, userId: string, firstFactor: string[] = ['pwd']): Promise<LoginAnswer> {
     const user = await opts.getUser(userId)
     if (!user) throw new errors.FST_MFA_INVALID_CREDENTIALS()
     const authTime = mfa.nowSeconds()
-    const enrolled = await mfa.factors.enrolled(userId)
+    const [enrolled] = await Promise.all([mfa.factors.enrolled(userId), assertNotLocked(userId)])
     const required = await rolePolicyMethods(user)
     const offered = required ? enrolled.filter((m) => required.includes(m)) : enrolled
     if (offered.length === 0) {

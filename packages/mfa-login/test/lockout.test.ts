@@ -29,11 +29,33 @@ await eachStore(t, async (t, _store, kind) => {
     t.equal(locking.headers['retry-after'], '60')
 
     const onB = agent(b)
-    t.match((await login(onB, 'alice@example.com')).json(), { step: 'mfa' }, 'the password step still works')
-    const refused = await verify(onB, 'ok-alice')
-    t.equal(refused.statusCode, 423, 'a correct code is refused while locked, on the other instance too')
+    const passwordStep = await login(onB, 'alice@example.com')
+    t.equal(passwordStep.statusCode, 423, 'the right password is refused while locked, on the other instance too')
+    t.match(passwordStep.json(), { code: 'FST_MFA_LOCKED', retryAfter: 60 })
+    t.equal((await login(onB, 'alice@example.com', 'bad password')).statusCode, 401, 'a wrong password does not learn of the lock')
     clock.advance(61)
-    t.match((await verify(onB, 'ok-alice')).json(), { step: 'complete' }, 'the lock ends')
+    t.match((await login(onB, 'alice@example.com')).json(), { step: 'mfa' }, 'the lock ends')
+    t.match((await verify(onB, 'ok-alice')).json(), { step: 'complete' })
+  })
+
+  t.test('a pending login opened before the lock cannot finish during it', async (t) => {
+    const { a, clock } = await twoInstances(t)
+    const early = agent(a)
+    await login(early, 'alice@example.com')
+    await lockAlice(t, a)
+    t.equal((await verify(early, 'ok-alice')).statusCode, 423, 'a correct code is refused while locked')
+    clock.advance(61)
+    t.match((await verify(early, 'ok-alice')).json(), { step: 'complete' }, 'the lock ends')
+  })
+
+  t.test('a remembered device does not get around the lock', async (t) => {
+    const { a, clock } = await twoInstances(t)
+    await lockAlice(t, a)
+    // A stand-in for @fastify-mfa/remember-device that remembers every browser of alice.
+    a.mfa.devices = { check: async (_r, userId) => userId === 'alice', remember: async () => {}, revokeAll: async () => 0 }
+    t.equal((await login(agent(a), 'alice@example.com')).statusCode, 423)
+    clock.advance(61)
+    t.match((await login(agent(a), 'alice@example.com')).json(), { step: 'complete', aal: 2 }, 'the lock ends')
   })
 
   t.test('lock times grow and a success resets them', async (t) => {
