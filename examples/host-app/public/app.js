@@ -132,8 +132,7 @@ if (page === 'login') {
   async function passkey (useBrowserAutofill) {
     const optionsJSON = await api('POST', '/auth/passkey/options', {})
     const response = await startAuthentication({ optionsJSON, useBrowserAutofill })
-    const res = await api('POST', '/auth/passkey/verify', { response })
-    if (res.step === 'complete') finish(res); else showSecondFactor(res.methods)
+    finish(await api('POST', '/auth/passkey/verify', { response }))
   }
   $('[data-action=passkey]').addEventListener('click', () => passkey(false).catch((err) => showError($('#password-form'), ceremonyError(err))))
   browserSupportsWebAuthnAutofill().then((ok) => { if (ok) passkey(true).catch(() => {}) })

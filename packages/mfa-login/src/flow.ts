@@ -39,7 +39,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
    * gets 423 here, after its password was right, so neither a pending login nor a remembered device
    * gets around the lock (and a wrong password does not learn of it).
    */
-  async function begin (request: FastifyRequest, userId: string, firstFactor: string[] = ['pwd']): Promise<LoginAnswer> {
+  async function begin (request: FastifyRequest, userId: string): Promise<LoginAnswer> {
     const user = await opts.getUser(userId)
     if (!user) throw new errors.FST_MFA_INVALID_CREDENTIALS()
     const authTime = mfa.nowSeconds()
@@ -50,13 +50,13 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       const mustEnrol = required !== null || (opts.mode === 'required' && pastGracePeriod(user))
       // Inside the grace period of a required policy the user is nudged at once; otherwise
       // GET /auth/session decides from the audit trail (kept off the login's hot path).
-      return await complete(request, { userId, aal: 1, amr: firstFactor, authTime, enrollOnly: mustEnrol, suggestEnrollment: !mustEnrol && opts.mode === 'required' })
+      return await complete(request, { userId, aal: 1, amr: ['pwd'], authTime, enrollOnly: mustEnrol, suggestEnrollment: !mustEnrol && opts.mode === 'required' })
     }
     // A remembered device stands in for the second factor, but never for a role that needs specific methods.
     if (required === null && mfa.devices && await mfa.devices.check(request, userId)) {
-      return await complete(request, { userId, aal: 2, amr: [...firstFactor, 'rmd', 'mfa'], authTime })
+      return await complete(request, { userId, aal: 2, amr: ['pwd', 'rmd', 'mfa'], authTime })
     }
-    const { token, doc } = await store.create(userId, offered, firstFactor)
+    const { token, doc } = await store.create(userId, offered)
     await establishSession(request, { aal: 0, amr: [], pending: { id: doc._id, expiresAt: Math.floor(doc.expiresAt.getTime() / 1000), methods: offered } })
     await mfa.emit('login.password_ok', { userId, request, details: { methods: offered } })
     return { step: 'mfa', mfaToken: token, methods: offered, expiresAt: doc.expiresAt.toISOString() }
@@ -107,7 +107,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     if (!await store.consume(pending)) throw new errors.FST_MFA_LOGIN_EXPIRED()
     const [answer] = await Promise.all([
       complete(request, {
-        userId: pending.userId, aal: result.aal, amr: [...pending.firstFactor, ...result.amr, 'mfa'],
+        userId: pending.userId, aal: result.aal, amr: ['pwd', ...result.amr, 'mfa'],
         authTime: pending.authTime, mfaTime: mfa.nowSeconds(), mfaMethod: input.method
       }),
       hasFailures ? store.resetFailures(pending.userId) : null,

@@ -5,7 +5,6 @@ export interface PendingLogin {
   _id: string // sha256(mfaToken)
   userId: string
   methods: string[]
-  firstFactor: string[] // amr of the first step: ['pwd'], or the passkey's without UV
   authTime: number // epoch seconds
   createdAt: Date
   expiresAt: Date
@@ -35,11 +34,11 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
   // lock state is the register's newest version (index `key_version`); login_locks holds only
   // accounts with failures on record.
   return {
-    async create (userId: string, methods: string[], firstFactor: string[]): Promise<{ token: string, doc: PendingLogin }> {
+    async create (userId: string, methods: string[]): Promise<{ token: string, doc: PendingLogin }> {
       const token = randomToken()
       const now = mfa.now()
       const doc: PendingLogin = {
-        _id: sha256(token), userId, methods, firstFactor, authTime: Math.floor(now / 1000),
+        _id: sha256(token), userId, methods, authTime: Math.floor(now / 1000),
         createdAt: new Date(now), expiresAt: new Date(now + opts.pendingTtl * 1000)
       }
       await pending.insertOne(doc)

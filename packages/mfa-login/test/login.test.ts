@@ -47,6 +47,31 @@ await eachStore(t, async (t, _store, kind) => {
     t.match((await a.inject({ url: '/auth/session' })).json(), { userId: 'carol', aal: 1, amr: ['pwd'] })
   })
 
+  t.test('a passkey without user verification does not sign in, nor open a second step', async (t) => {
+    const clock = fakeClock()
+    let userVerified = false
+    // As @fastify-mfa/webauthn answers a passkey sign-in: aal 3 with UV, a single factor (aal 1) without.
+    const passkey = fakeCodeFactor('webauthn', new Set(['alice']), {
+      kind: 'ceremony',
+      phishingResistant: true,
+      challenge: async () => ({ challenge: 'c' }),
+      verifyResponse: async () => userVerified ? { ok: true, userId: 'alice', amr: ['hwk', 'user'], aal: 3 } : { ok: true, userId: 'alice', amr: ['hwk'], aal: 1 }
+    })
+    const app = await buildLoginApp(t, { users: new Map([['alice', user('alice')]]), clock, store: await freshStore(t, kind), factors: [passkey.factor], login: { rateLimit: false } })
+    const events: string[] = []
+    app.mfa.on('login.passkey_failed', (e) => { events.push(String(e.details.reason)) })
+    const a = agent(app)
+    const signIn = () => a.inject({ method: 'POST', url: '/auth/passkey/verify', payload: { response: { id: 'x' } } })
+    const refused = await signIn()
+    t.equal(refused.statusCode, 401)
+    t.equal(refused.json().code, 'FST_MFA_USER_VERIFICATION_REQUIRED')
+    t.match((await a.inject({ url: '/auth/session' })).json(), { userId: null, pending: null })
+    t.equal((await a.inject({ method: 'POST', url: '/auth/login/webauthn/options', payload: {} })).json().code, 'FST_MFA_LOGIN_EXPIRED', 'no pending login the same key could answer')
+    t.same(events, ['user_verification_required'])
+    userVerified = true
+    t.match((await signIn()).json(), { step: 'complete', aal: 3 })
+  })
+
   t.test('session fixation: the session id changes at the password step and at completion', async (t) => {
     const { app } = await setup(t)
     const a = agent(app)

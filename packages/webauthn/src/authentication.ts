@@ -11,7 +11,8 @@ import type { CredentialDocument } from './store.js'
 /**
  * Options for `navigator.credentials.get()`. With a user (second factor, step-up) they list that
  * user's credentials; for a passkey sign-in (`userId` null) they list none, so the browser offers
- * the discoverable credentials it has for the RP. The challenge is bound to `ceremony.binding`.
+ * the discoverable credentials it has for the RP, and they require user verification. The challenge
+ * is bound to `ceremony.binding`.
  */
 export async function authenticationOptions (ctx: WebAuthnContext, userId: string | null,
   ceremony: CeremonyContext): Promise<PublicKeyCredentialRequestOptionsJSON> {
@@ -27,7 +28,8 @@ export async function authenticationOptions (ctx: WebAuthnContext, userId: strin
   const options = await generateAuthenticationOptions({
     rpID: ctx.opts.rpID,
     timeout: ctx.opts.timeout,
-    userVerification: ctx.opts.userVerification,
+    // A passkey is the only factor of its sign-in: ask the authenticator to verify the user.
+    userVerification: ceremony.purpose === 'passkey' ? 'required' : ctx.opts.userVerification,
     ...(allowCredentials ? { allowCredentials } : {})
   })
   await ctx.challenges.issue(options.challenge, { purpose: ceremony.purpose, binding: ceremony.binding, userId })

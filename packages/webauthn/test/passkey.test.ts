@@ -13,6 +13,7 @@ t.test('passkey sign-in finds the user by credential and user handle', async (t)
     const alicePasskey = await enrolled(built, 'alice', { deviceType: 'multiDevice' })
     const options = (await ceremonyOptions(built.user, passkey())).json()
     t.notOk('allowCredentials' in options && options.allowCredentials.length > 0, 'no allowCredentials: discoverable credentials')
+    t.equal(options.userVerification, 'required', "user verification asked for, though the plugin's option is 'preferred'")
     t.same(await ceremonyVerify(built.user, passkey(), alicePasskey.authenticate(options)), { ok: true, userId: 'alice', amr: ['swk', 'user'], aal: 3 })
 
     const bobsHandle = (await built.app.mfa.users.get('bob')).webauthnUserHandle!

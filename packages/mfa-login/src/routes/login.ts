@@ -92,9 +92,13 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
       await mfa.emit('login.passkey_failed', { method: factor.id, request, details: { reason: result.reason } })
       throw new coreErrors.FST_MFA_INVALID_CODE()
     }
+    // Without user verification a passkey is one possession factor: not enough to sign in without a
+    // password (and it must not open a second step that the same key could then answer).
+    if (result.aal < 3) {
+      await mfa.emit('login.passkey_failed', { userId: result.userId, method: factor.id, request, details: { reason: 'user_verification_required' } })
+      throw new errors.FST_MFA_USER_VERIFICATION_REQUIRED()
+    }
     await flow.assertNotLocked(result.userId)
-    // Without user verification a passkey is one factor: the login continues like after a password.
-    if (result.aal < 2) return await flow.begin(request, result.userId, result.amr)
     const now = mfa.nowSeconds()
     return await flow.complete(request, { userId: result.userId, aal: result.aal, amr: [...result.amr, 'mfa'], authTime: now, mfaTime: now, mfaMethod: factor.id })
   })
