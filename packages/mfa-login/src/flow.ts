@@ -17,6 +17,13 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     return policies.reduce<string[]>((acc, p, i) => i === 0 ? [...p.methods] : acc.filter((m) => p.methods.includes(m)), [])
   }
 
+  /** Whether `method` meets the role policy of the user (true when no role restricts the methods). */
+  async function policyAllows (userId: string, method: string): Promise<boolean> {
+    const user = await opts.getUser(userId)
+    const required = user ? await rolePolicyMethods(user) : null
+    return required === null || required.includes(method)
+  }
+
   function pastGracePeriod (user: LoginUser): boolean {
     const created = user.createdAt !== undefined ? new Date(user.createdAt).getTime() : mfa.now()
     const start = Math.max(created, opts.policyStart?.getTime() ?? 0)
@@ -117,7 +124,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     return answer
   }
 
-  return { begin, verifyPending, findPending, assertNotLocked, refuse, complete, discardPending: store.discard, resetFailures: store.resetFailures }
+  return { begin, verifyPending, policyAllows, findPending, assertNotLocked, refuse, complete, discardPending: store.discard, resetFailures: store.resetFailures }
 }
 
 export type LoginFlow = ReturnType<typeof createFlow>

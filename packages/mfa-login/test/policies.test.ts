@@ -17,7 +17,8 @@ await eachStore(t, async (t, _store, kind) => {
       ['oldie', user('oldie', { createdAt: new Date(clock.ms - 30 * DAY * 1000) })]
     ])
     const totp = fakeCodeFactor('totp', new Set(['alice', 'admin']))
-    const key = fakeCodeFactor('webauthn', new Set(['admin']), { phishingResistant: true })
+    const keyUsers = new Set(['admin'])
+    const key = fakeCodeFactor('webauthn', keyUsers, { phishingResistant: true })
     const remembered = options.remembered ?? new Set<string>()
     const app = await buildLoginApp(t, {
       users, clock, store: await freshStore(t, kind), factors: [totp.factor, key.factor],
@@ -27,7 +28,7 @@ await eachStore(t, async (t, _store, kind) => {
     app.mfa.devices = { check: async (_r, userId) => remembered.has(userId), remember: async (_r, _p, userId) => { remembered.add(userId) }, revokeAll: async () => 0 }
     const events: MfaEvent[] = []
     app.mfa.on('*', (e) => { events.push(e) })
-    return { app, clock, events, remembered }
+    return { app, clock, events, remembered, key, keyUsers }
   }
 
   t.test('a role needing WebAuthn refuses TOTP and remembered devices', async (t) => {
@@ -45,6 +46,20 @@ await eachStore(t, async (t, _store, kind) => {
     const a = agent(app)
     t.match((await login(a, 'admin@example.com')).json(), { step: 'complete', aal: 1, enrollmentRequired: true })
     t.equal((await a.inject({ url: '/protected' })).json().code, 'FST_MFA_ENROLLMENT_REQUIRED')
+  })
+
+  t.test('a step-up with a method the role does not allow keeps the session enrol-only', async (t) => {
+    const { app, key, keyUsers } = await setup(t)
+    await key.factor.remove('admin') // the admin has TOTP only
+    const a = agent(app)
+    await login(a, 'admin@example.com')
+    const stepUp = (method: string) => a.inject({ method: 'POST', url: '/auth/step-up/verify', payload: { method, code: 'ok-admin' } })
+    t.equal((await stepUp('totp')).statusCode, 200)
+    t.equal((await a.inject({ url: '/protected' })).json().code, 'FST_MFA_ENROLLMENT_REQUIRED', 'TOTP does not meet the admin policy')
+    t.match((await a.inject({ url: '/auth/session' })).json(), { enrollOnly: true, fresh: true }, 'fresh enough to add the key')
+    keyUsers.add('admin') // the admin adds a security key
+    t.equal((await stepUp('webauthn')).statusCode, 200)
+    t.equal((await a.inject({ url: '/protected' })).statusCode, 200, 'a step-up with the key the role needs ends enrol-only')
   })
 
   t.test('a user with several restricted roles must satisfy all of them', async (t) => {

@@ -23,8 +23,11 @@ export async function stepUpRoutes (routes: FastifyInstance, { flow, limits }: {
     const current = request.session.get('mfa')!
     const now = mfa.nowSeconds()
     const aal = Math.max(current.aal, result.aal) as 1 | 2 | 3
+    // A session that may only enrol stays so unless this factor meets the user's role policy: a step-up
+    // with TOTP makes the session fresh enough to add the key an admin role needs, and no more.
+    const enrollOnly = current.enrollOnly === true && !await flow.policyAllows(userId, factor.id)
     await establishSession(request, signedInState({
-      userId, aal, amr: [...current.amr, ...result.amr, 'mfa'], authTime: current.authTime ?? now, mfaTime: now, mfaMethod: factor.id
+      userId, aal, amr: [...current.amr, ...result.amr, 'mfa'], authTime: current.authTime ?? now, mfaTime: now, mfaMethod: factor.id, enrollOnly
     }))
     await mfa.emit('mfa.step_up', { userId, method: factor.id, request, details: { aal } })
     return { aal, mfaTime: now }
