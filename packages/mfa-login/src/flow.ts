@@ -79,8 +79,23 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
   /** Throws 423 while the account is locked; returns whether wrong codes are on record. */
   async function assertNotLocked (userId: string): Promise<boolean> {
     const { lockedMs, hasFailures } = await store.lockState(userId)
-    if (lockedMs > 0) throw withDetails(new errors.FST_MFA_LOCKED(), { retryAfter: Math.ceil(lockedMs / 1000) })
+    if (lockedMs > 0) throw lockedError(lockedMs)
     return hasFailures
+  }
+
+  const lockedError = (lockedMs: number) => withDetails(new errors.FST_MFA_LOCKED(), { retryAfter: Math.ceil(lockedMs / 1000) })
+
+  /** Takes one of the account's attempts before a second factor is checked; 423 when none is free. */
+  async function takeAccountAttempt (userId: string): Promise<{ slot: string, hasFailures: boolean }> {
+    const attempt = await store.takeAccountAttempt(userId)
+    if ('lockedMs' in attempt) throw lockedError(attempt.lockedMs)
+    return attempt
+  }
+
+  /** After a check that did not fail: a success ends the run of failures, else the slot is given back. */
+  async function settleAccountAttempt (userId: string, attempt: { slot: string, hasFailures: boolean }, succeeded: boolean): Promise<void> {
+    if (succeeded && attempt.hasFailures) await store.resetFailures(userId)
+    else await store.releaseAccountAttempt(attempt.slot)
   }
 
   /** Wrong second factor: counts toward the account lockout and answers 401 (or 423 when it locked). */
@@ -89,7 +104,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     const lockedMs = await store.recordFailure(userId)
     if (lockedMs > 0) {
       await mfa.emit('login.locked', { userId, method, request, details: { seconds: Math.ceil(lockedMs / 1000) } })
-      throw withDetails(new errors.FST_MFA_LOCKED(), { retryAfter: Math.ceil(lockedMs / 1000) })
+      throw lockedError(lockedMs)
     }
     const err = new coreErrors.FST_MFA_INVALID_CODE()
     throw attemptsLeft === undefined ? err : withDetails(err, { attemptsLeft })
@@ -100,10 +115,10 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     check: (pending: PendingLogin) => Promise<FactorResult>): Promise<LoginAnswer> {
     const pending = await findPending(request, input.mfaToken)
     if (!pending.methods.includes(input.method)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: pending.methods })
-    // Independent reads in parallel; a locked account's pending login may lose an attempt here.
-    const [hasFailures, attemptsLeft] = await Promise.all([assertNotLocked(pending.userId), store.takeAttempt(pending._id)])
+    // The login's attempt and the account's, in parallel; a locked account's pending login may lose an attempt here.
+    const [account, attemptsLeft] = await Promise.all([takeAccountAttempt(pending.userId), store.takeAttempt(pending._id)])
     if (attemptsLeft === null) {
-      await store.discard(pending._id)
+      await Promise.all([store.discard(pending._id), settleAccountAttempt(pending.userId, account, false)])
       throw new errors.FST_MFA_LOGIN_EXPIRED()
     }
     const result = await check(pending)
@@ -111,20 +126,23 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       if (attemptsLeft === 0) await store.discard(pending._id)
       return await refuse(request, pending.userId, input.method, result, attemptsLeft)
     }
-    if (!await store.consume(pending)) throw new errors.FST_MFA_LOGIN_EXPIRED()
+    if (!await store.consume(pending)) {
+      await settleAccountAttempt(pending.userId, account, false)
+      throw new errors.FST_MFA_LOGIN_EXPIRED()
+    }
     const [answer] = await Promise.all([
       complete(request, {
         userId: pending.userId, aal: result.aal, amr: ['pwd', ...result.amr, 'mfa'],
         authTime: pending.authTime, mfaTime: mfa.nowSeconds(), mfaMethod: input.method
       }),
-      hasFailures ? store.resetFailures(pending.userId) : null,
+      settleAccountAttempt(pending.userId, account, true),
       mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request })
     ])
     if (input.rememberDevice && mfa.devices) await mfa.devices.remember(request, reply, pending.userId)
     return answer
   }
 
-  return { begin, verifyPending, policyAllows, findPending, assertNotLocked, refuse, complete, discardPending: store.discard, resetFailures: store.resetFailures }
+  return { begin, verifyPending, policyAllows, findPending, assertNotLocked, takeAccountAttempt, settleAccountAttempt, refuse, complete, discardPending: store.discard }
 }
 
 export type LoginFlow = ReturnType<typeof createFlow>

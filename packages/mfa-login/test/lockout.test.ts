@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { eachStore, freshStore } from '@fastify-mfa/testing'
+import { eachStore, freshStore, until } from '@fastify-mfa/testing'
 import { createMemoryStore, createMongoStore } from '@fastify-mfa/core'
 import { PASSWORD, agent, buildLoginApp, fakeClock, fakeCodeFactor, user } from './helpers.js'
 
@@ -9,13 +9,15 @@ const verify = (a: Agent, code: string) => a.inject({ method: 'POST', url: '/aut
 
 await eachStore(t, async (t, _store, kind) => {
   /** Two app instances on one database (memory: one shared store object). */
-  async function twoInstances (t: Parameters<typeof buildLoginApp>[0]) {
+  /** `hold` picks the codes whose checks wait in the factor until `totp.release()`. */
+  async function twoInstances (t: Parameters<typeof buildLoginApp>[0], hold?: (code: string) => boolean) {
     const db = await freshStore(t, kind)
     const store = db === 'memory' ? createMemoryStore() : createMongoStore(db)
     const clock = fakeClock()
     const users = new Map([['alice', user('alice')]])
-    const make = async () => await buildLoginApp(t, { users, clock, store, factors: [fakeCodeFactor('totp', new Set(['alice'])).factor], login: { rateLimit: false } })
-    return { a: await make(), b: await make(), clock }
+    const totp = fakeCodeFactor('totp', new Set(['alice']), {}, hold)
+    const make = async () => await buildLoginApp(t, { users, clock, store, factors: [totp.factor], login: { rateLimit: false } })
+    return { a: await make(), b: await make(), clock, totp }
   }
 
   t.test('lockout after 5 wrong codes holds on the other instance, with Retry-After', async (t) => {
@@ -56,6 +58,32 @@ await eachStore(t, async (t, _store, kind) => {
     t.equal((await login(agent(a), 'alice@example.com')).statusCode, 423)
     clock.advance(61)
     t.match((await login(agent(a), 'alice@example.com')).json(), { step: 'complete', aal: 2 }, 'the lock ends')
+  })
+
+  t.test('guesses in flight on several pending logins and both instances: at most 5 checked before the lock', async (t) => {
+    const { a, b, totp } = await twoInstances(t, (code) => code.startsWith('wrong'))
+    const browsers = [agent(a), agent(a), agent(b), agent(b)]
+    for (const browser of browsers) t.match((await login(browser, 'alice@example.com')).json(), { step: 'mfa' })
+    const guesses = browsers.flatMap((browser, i) => Array.from({ length: 5 }, (_, j) => verify(browser, `wrong-${i}-${j}`)))
+    await until(() => totp.calls.length === 5)
+    const refusedAtOnce = await verify(browsers[0]!, 'ok-alice')
+    t.equal(refusedAtOnce.statusCode, 423, 'with five checks in flight, a sixth is refused unchecked, even a right code')
+    totp.release()
+    const results = await Promise.all(guesses)
+    t.equal(totp.calls.length, 5, 'five of twenty guesses reached the factor')
+    t.equal(results.filter((r) => r.statusCode === 401).length, 4)
+    t.equal(results.filter((r) => r.statusCode === 423).length, 16, 'the fifth wrong code locked, the others were refused unchecked')
+    const locked = await login(agent(b), 'alice@example.com')
+    t.match(locked.json(), { code: 'FST_MFA_LOCKED', retryAfter: 60 }, 'locked once, at the first lock time')
+  })
+
+  t.test('a right code gives its attempt back: many good logins never lock', async (t) => {
+    const { a } = await twoInstances(t)
+    for (let i = 0; i < 8; i++) {
+      const u = agent(a)
+      await login(u, 'alice@example.com')
+      t.match((await verify(u, 'ok-alice')).json(), { step: 'complete' })
+    }
   })
 
   t.test('lock times grow and a success resets them', async (t) => {

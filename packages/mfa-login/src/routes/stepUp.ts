@@ -16,10 +16,10 @@ export async function stepUpRoutes (routes: FastifyInstance, { flow, limits }: {
     const userId = request.mfa.userId!
     const enrolled = await mfa.factors.enrolled(userId)
     if (!enrolled.includes(factor.id)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: enrolled })
-    const hasFailures = await flow.assertNotLocked(userId)
+    const account = await flow.takeAccountAttempt(userId)
     const result = await check(userId)
     if (!result.ok || result.userId !== userId) return await flow.refuse(request, userId, factor.id, result)
-    if (hasFailures) await flow.resetFailures(userId)
+    await flow.settleAccountAttempt(userId, account, true)
     const current = request.session.get('mfa')!
     const now = mfa.nowSeconds()
     const aal = Math.max(current.aal, result.aal) as 1 | 2 | 3
