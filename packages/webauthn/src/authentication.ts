@@ -89,8 +89,10 @@ export async function verifyAuthentication (ctx: WebAuthnContext, userId: string
   const info = verified.authenticationInfo
 
   // WebAuthn §6.1.1: a counter that does not grow, when either value is non-zero, means two
-  // copies of the private key may exist. Refuse, keep the stored counter, and audit it.
-  if ((info.newCounter > 0 || credential.counter > 0) && info.newCounter <= credential.counter) {
+  // copies of the private key may exist. Refuse, keep the stored counter, and audit it. The claim
+  // also refuses it against a higher counter accepted at the same time (or not yet stored).
+  const counts = info.newCounter > 0 || credential.counter > 0
+  if (counts && (info.newCounter <= credential.counter || !await ctx.credentials.claimCounter(credential._id, info.newCounter))) {
     await ctx.mfa.emit('webauthn.clone_suspected', {
       userId: credential.userId,
       method: 'webauthn',

@@ -1,6 +1,6 @@
-import { isDuplicateKeyError, type MfaCollection } from '@fastify-mfa/core'
+import { claim, isDuplicateKeyError, type MfaCollection } from '@fastify-mfa/core'
 import { errors } from './errors.js'
-import type { CredentialDocument } from './store.js'
+import type { CounterDocument, CredentialDocument } from './store.js'
 
 /** The credential as the user sees it: never the public key or the counter. */
 export interface CredentialView {
@@ -35,14 +35,23 @@ export interface CredentialStore {
   remove(userId: string, credentialId: string): Promise<boolean>
   removeAll(userId: string): Promise<number>
   /**
-   * Records an accepted assertion. A plain update: two assertions of one credential can only race
-   * with two different challenges, each single-use, so the later write cannot let a replay through.
+   * Accepts a signature counter only when no equal or higher one was accepted for the credential, also
+   * against an assertion checked at the same time: the counter is claimed (`<credential id>#<counter>`,
+   * inserted by one caller only), then any higher claim refuses it; lower claims are then deleted.
+   */
+  claimCounter(credentialId: string, counter: number): Promise<boolean>
+  /**
+   * Records an accepted assertion. The stored counter is what the user's next assertion is compared
+   * with first; racing writes may leave a lower one, and the counter claims still refuse its reuse.
    */
   recordUse(credentialId: string, counter: number, backedUp: boolean, at: Date): Promise<void>
   userIds(): Promise<string[]>
 }
 
-export function createCredentialStore (collection: MfaCollection<CredentialDocument>): CredentialStore {
+export function createCredentialStore (collection: MfaCollection<CredentialDocument>, counters: MfaCollection<CounterDocument>): CredentialStore {
+  const forgetCounters = async (credentialIds: string[]) => {
+    if (credentialIds.length > 0) await counters.deleteMany({ credentialId: { $in: credentialIds } })
+  }
   return {
     listByUser: async (userId) => await collection.find({ userId }, { sort: { createdAt: 1, _id: 1 } }),
     countByUser: async (userId) => await collection.countDocuments({ userId }),
@@ -59,8 +68,23 @@ export function createCredentialStore (collection: MfaCollection<CredentialDocum
       const result = await collection.updateOne({ _id: credentialId, userId }, { $set: { name } })
       return result.matchedCount === 1 ? await collection.findOne({ _id: credentialId, userId }) : null
     },
-    remove: async (userId, credentialId) => (await collection.deleteOne({ _id: credentialId, userId })) === 1,
-    removeAll: async (userId) => await collection.deleteMany({ userId }),
+    async remove (userId, credentialId) {
+      if (await collection.deleteOne({ _id: credentialId, userId }) !== 1) return false
+      await forgetCounters([credentialId])
+      return true
+    },
+    async removeAll (userId) {
+      const ids = (await collection.find({ userId })).map((c) => c._id)
+      const removed = await collection.deleteMany({ userId })
+      await forgetCounters(ids)
+      return removed
+    },
+    async claimCounter (credentialId, counter) {
+      if (!await claim(counters, { _id: `${credentialId}#${counter}`, credentialId, counter })) return false
+      if (await counters.findOne({ credentialId, counter: { $gt: counter } }) !== null) return false
+      await counters.deleteMany({ credentialId, counter: { $lt: counter } })
+      return true
+    },
     async recordUse (credentialId, counter, backedUp, at) {
       await collection.updateOne({ _id: credentialId }, { $set: { counter, backedUp, lastUsedAt: at } })
     },

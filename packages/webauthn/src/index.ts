@@ -16,7 +16,7 @@ async function fastifyMfaWebAuthn (fastify: FastifyInstance, options: WebAuthnOp
   const ctx: WebAuthnContext = {
     opts,
     mfa,
-    credentials: createCredentialStore(collections.credentials),
+    credentials: createCredentialStore(collections.credentials, collections.counters),
     challenges: createChallengeStore(collections.challenges, mfa.now, opts.challengeTtl)
   }
   const api = createWebAuthnApi(ctx)

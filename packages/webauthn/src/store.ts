@@ -41,15 +41,24 @@ export const challengeIndexes: IndexSpec[] = [
   { name: 'expiry', key: { expiresAt: 1 }, expireAfterSeconds: 0 }
 ]
 
+/** A signature counter accepted (or being checked) for a credential: `_id` is `<credential id>#<counter>`. */
+export interface CounterDocument extends StoredDocument { credentialId: string, counter: number }
+
+export const counterIndexes: IndexSpec[] = [{ name: 'credential_counter', key: { credentialId: 1, counter: 1 } }]
+
 export interface WebAuthnCollections {
   credentials: MfaCollection<CredentialDocument>
+  /** Signature counter claims, `<credentials collection>_counters`. */
+  counters: MfaCollection<CounterDocument>
   challenges: MfaCollection<ChallengeDocument>
 }
 
 export function createCollections (mfa: MfaApi, opts: ResolvedWebAuthnOptions): WebAuthnCollections {
   const credentials = mfa.collection<CredentialDocument>(opts.collections.credentials)
+  const counters = mfa.collection<CounterDocument>(`${opts.collections.credentials}_counters`)
   const challenges = mfa.collection<ChallengeDocument>(opts.collections.challenges)
   mfa.ensureIndexes(credentials, credentialIndexes)
+  mfa.ensureIndexes(counters, counterIndexes)
   mfa.ensureIndexes(challenges, challengeIndexes)
-  return { credentials, challenges }
+  return { credentials, counters, challenges }
 }

@@ -29,6 +29,26 @@ t.test('counter regression is refused, audited, and the stored counter kept', as
   })
 })
 
+t.test('a counter accepted once stays refused when racing writes left a lower stored counter', async (t) => {
+  await eachStore(t, async (t, store) => {
+    const built = await buildApp(t, store)
+    const authenticator = await enrolled(built, 'alice')
+    const credentials = built.app.mfa.collection<CredentialDocument>('webauthn_credentials')
+    t.match(await ceremony(built, authenticator, login('alice'), { counter: 9 }), { ok: true })
+    t.match(await ceremony(built, authenticator, login('alice'), { counter: 11 }), { ok: true })
+    // Two assertions checked at once (counters 11 and 10, each against the stored 9): the write of
+    // the lower one may land last.
+    await credentials.updateOne({ _id: authenticator.id }, { $set: { counter: 10 } })
+    t.same(await ceremony(built, authenticator, login('alice'), { counter: 11 }), { ok: false, reason: 'clone_suspected' }, 'the counter accepted before')
+    t.same(await ceremony(built, authenticator, login('alice'), { counter: 10 }), { ok: false, reason: 'clone_suspected' }, 'lower than one accepted before')
+    t.match(await ceremony(built, authenticator, login('alice'), { counter: 12 }), { ok: true }, 'a higher counter is accepted')
+    const counters = built.app.mfa.collection<{ _id: string }>('webauthn_credentials_counters')
+    t.same((await counters.find({})).map((c) => c._id), [`${authenticator.id}#12`], 'only the highest claim is kept')
+    await built.app.mfa.webauthn!.remove(undefined as never, 'alice', authenticator.id)
+    t.same(await counters.find({}), [], 'removing the credential removes its claims')
+  })
+})
+
 t.test('counters stay zero for authenticators that do not count', async (t) => {
   await eachStore(t, async (t, store) => {
     const built = await buildApp(t, store)
