@@ -56,7 +56,8 @@ export function createSecretBox (keys: Map<string, Buffer>): SecretBox {
       const key = keys.get(value?.kid)
       if (!key) throw new SecretDecryptionError('unknown key id')
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(value.iv, 'base64url'))
+        // The full 16-byte tag only: Node would otherwise accept a truncated one (down to 4 bytes).
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(value.iv, 'base64url'), { authTagLength: 16 })
         decipher.setAAD(Buffer.from(context))
         decipher.setAuthTag(Buffer.from(value.tag, 'base64url'))
         return Buffer.concat([decipher.update(Buffer.from(value.ct, 'base64url')), decipher.final()]).toString('utf8')
