@@ -92,6 +92,16 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     return attempt
   }
 
+  /** Runs a second-factor check that holds an account attempt; a check that throws gives the attempt back. */
+  async function checkHolding<T> (account: { slot: string }, check: () => Promise<T>): Promise<T> {
+    try {
+      return await check()
+    } catch (err) {
+      await store.releaseAccountAttempt(account.slot).catch(() => {})
+      throw err
+    }
+  }
+
   /** After a check that did not fail: a success ends the run of failures, else the slot is given back. */
   async function settleAccountAttempt (userId: string, attempt: { slot: string, hasFailures: boolean }, succeeded: boolean): Promise<void> {
     if (succeeded && attempt.hasFailures) await store.resetFailures(userId)
@@ -121,7 +131,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       await Promise.all([store.discard(pending._id), settleAccountAttempt(pending.userId, account, false)])
       throw new errors.FST_MFA_LOGIN_EXPIRED()
     }
-    const result = await check(pending)
+    const result = await checkHolding(account, async () => await check(pending))
     if (!result.ok || result.userId !== pending.userId) {
       if (attemptsLeft === 0) await store.discard(pending._id)
       return await refuse(request, pending.userId, input.method, result, attemptsLeft)
@@ -142,7 +152,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     return answer
   }
 
-  return { begin, verifyPending, policyAllows, findPending, assertNotLocked, takeAccountAttempt, settleAccountAttempt, refuse, complete, discardPending: store.discard }
+  return { begin, verifyPending, policyAllows, findPending, assertNotLocked, takeAccountAttempt, checkHolding, settleAccountAttempt, refuse, complete, discardPending: store.discard }
 }
 
 export type LoginFlow = ReturnType<typeof createFlow>

@@ -86,6 +86,22 @@ await eachStore(t, async (t, _store, kind) => {
     }
   })
 
+  t.test('a check that fails with an error gives its attempt back', async (t) => {
+    const totp = fakeCodeFactor('totp', new Set(['alice']), {
+      verifyCode: async (userId, code) => {
+        if (code === 'boom') throw new Error('store unavailable')
+        return code === `ok-${userId}` ? { ok: true, userId, amr: ['otp'], aal: 2 } : { ok: false, reason: 'invalid' }
+      }
+    })
+    const app = await buildLoginApp(t, { users: new Map([['alice', user('alice')]]), clock: fakeClock(), store: await freshStore(t, kind), factors: [totp.factor], login: { rateLimit: false } })
+    for (let i = 0; i < 6; i++) {
+      const u = agent(app)
+      await login(u, 'alice@example.com')
+      t.equal((await verify(u, 'boom')).statusCode, 500)
+      if (i === 5) t.match((await verify(u, 'ok-alice')).json(), { step: 'complete' }, 'six errors later the account is neither locked nor out of attempts')
+    }
+  })
+
   t.test('lock times grow and a success resets them', async (t) => {
     const { a, clock } = await twoInstances(t)
     const locks: number[] = []

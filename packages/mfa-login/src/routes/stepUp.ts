@@ -17,7 +17,7 @@ export async function stepUpRoutes (routes: FastifyInstance, { flow, limits }: {
     const enrolled = await mfa.factors.enrolled(userId)
     if (!enrolled.includes(factor.id)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: enrolled })
     const account = await flow.takeAccountAttempt(userId)
-    const result = await check(userId)
+    const result = await flow.checkHolding(account, async () => await check(userId))
     if (!result.ok || result.userId !== userId) return await flow.refuse(request, userId, factor.id, result)
     await flow.settleAccountAttempt(userId, account, true)
     const current = request.session.get('mfa')!
