@@ -73,17 +73,19 @@ if (db) {
   t.test('a lockout on A holds on B', async (t) => {
     const t0 = Date.now()
     const { email, secret } = await totpUser(cluster, randomEmail('lockout'), t0)
+    const owner = browser()
+    t.match((await owner.post(b, '/auth/login', { login: email, password: PASSWORD })).json(), { step: 'mfa' }, 'the owner begins a login on B')
     const attacker = browser()
     await attacker.post(a, '/auth/login', { login: email, password: PASSWORD })
     const wrong = wrongCode(secret, t0)
     const statuses: number[] = []
     for (let i = 0; i < 5; i++) statuses.push((await attacker.post(a, '/auth/login/verify', { method: 'totp', code: wrong })).statusCode)
     t.same(statuses, [401, 401, 401, 401, 423], 'the fifth wrong code on A locks the account')
-    const owner = browser()
-    t.match((await owner.post(b, '/auth/login', { login: email, password: PASSWORD })).json(), { step: 'mfa' })
     const right = await owner.post(b, '/auth/login/verify', { method: 'totp', code: oathtool(secret, t0 + 30_000) })
     t.equal(right.statusCode, 423, 'the right code on B is refused while locked')
     t.match(right.json(), { code: 'FST_MFA_LOCKED' })
     t.ok(right.json().retryAfter > 0, 'with retryAfter')
+    const again = await browser().post(b, '/auth/login', { login: email, password: PASSWORD })
+    t.match(again.json(), { code: 'FST_MFA_LOCKED' }, 'a new password step on B is refused too')
   })
 }
