@@ -85,27 +85,22 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
 
   const lockedError = (lockedMs: number) => withDetails(new errors.FST_MFA_LOCKED(), { retryAfter: Math.ceil(lockedMs / 1000) })
 
-  /** Takes one of the account's attempts before a second factor is checked; 423 when none is free. */
-  async function takeAccountAttempt (userId: string): Promise<{ slot: string, hasFailures: boolean }> {
-    const attempt = await store.takeAccountAttempt(userId)
-    if ('lockedMs' in attempt) throw lockedError(attempt.lockedMs)
-    return attempt
-  }
-
-  /** Runs a second-factor check that holds an account attempt; a check that throws gives the attempt back. */
-  async function checkHolding<T> (account: { slot: string }, check: () => Promise<T>): Promise<T> {
-    try {
-      return await check()
-    } catch (err) {
-      await store.releaseAccountAttempt(account.slot).catch(() => {})
-      throw err
+  /**
+   * Runs one second-factor check under the account lockout (see `startCheck`): `run` checks, and on a
+   * wrong code records the failure (`refuse`) before the check's mark is removed. A check refused
+   * before it ran calls `onRefused` (to give back a login attempt it did not use).
+   */
+  async function underLockout<T> (userId: string, run: (hasFailures: boolean) => Promise<T>, onRefused?: () => Promise<void>): Promise<T> {
+    const start = await store.startCheck(userId)
+    if ('lockedMs' in start) {
+      await onRefused?.()
+      throw lockedError(start.lockedMs)
     }
-  }
-
-  /** After a check that did not fail: a success ends the run of failures, else the slot is given back. */
-  async function settleAccountAttempt (userId: string, attempt: { slot: string, hasFailures: boolean }, succeeded: boolean): Promise<void> {
-    if (succeeded && attempt.hasFailures) await store.resetFailures(userId)
-    else await store.releaseAccountAttempt(attempt.slot)
+    try {
+      return await run(start.hasFailures)
+    } finally {
+      await store.endCheck(start.mark).catch(() => {})
+    }
   }
 
   /** Wrong second factor: counts toward the account lockout and answers 401 (or 423 when it locked). */
@@ -125,34 +120,33 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     check: (pending: PendingLogin) => Promise<FactorResult>): Promise<LoginAnswer> {
     const pending = await findPending(request, input.mfaToken)
     if (!pending.methods.includes(input.method)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: pending.methods })
-    // The login's attempt and the account's, in parallel; a locked account's pending login may lose an attempt here.
-    const [account, attemptsLeft] = await Promise.all([takeAccountAttempt(pending.userId), store.takeAttempt(pending._id)])
-    if (attemptsLeft === null) {
-      await Promise.all([store.discard(pending._id), settleAccountAttempt(pending.userId, account, false)])
+    const attempt = await store.takeAttempt(pending._id)
+    if (attempt === null) {
+      await store.discard(pending._id)
       throw new errors.FST_MFA_LOGIN_EXPIRED()
     }
-    const result = await checkHolding(account, async () => await check(pending))
-    if (!result.ok || result.userId !== pending.userId) {
-      if (attemptsLeft === 0) await store.discard(pending._id)
-      return await refuse(request, pending.userId, input.method, result, attemptsLeft)
-    }
-    if (!await store.consume(pending)) {
-      await settleAccountAttempt(pending.userId, account, false)
-      throw new errors.FST_MFA_LOGIN_EXPIRED()
-    }
-    const [answer] = await Promise.all([
-      complete(request, {
-        userId: pending.userId, aal: result.aal, amr: ['pwd', ...result.amr, 'mfa'],
-        authTime: pending.authTime, mfaTime: mfa.nowSeconds(), mfaMethod: input.method
-      }),
-      settleAccountAttempt(pending.userId, account, true),
-      mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request })
-    ])
+    const answer = await underLockout(pending.userId, async (hasFailures) => {
+      const result = await check(pending)
+      if (!result.ok || result.userId !== pending.userId) {
+        if (attempt.left === 0) await store.discard(pending._id)
+        return await refuse(request, pending.userId, input.method, result, attempt.left)
+      }
+      if (!await store.consume(pending)) throw new errors.FST_MFA_LOGIN_EXPIRED()
+      const [answer] = await Promise.all([
+        complete(request, {
+          userId: pending.userId, aal: result.aal, amr: ['pwd', ...result.amr, 'mfa'],
+          authTime: pending.authTime, mfaTime: mfa.nowSeconds(), mfaMethod: input.method
+        }),
+        hasFailures ? store.resetFailures(pending.userId) : null,
+        mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request })
+      ])
+      return answer
+    }, async () => { await store.returnAttempt(pending._id, attempt.n) })
     if (input.rememberDevice && mfa.devices) await mfa.devices.remember(request, reply, pending.userId)
     return answer
   }
 
-  return { begin, verifyPending, policyAllows, findPending, assertNotLocked, takeAccountAttempt, checkHolding, settleAccountAttempt, refuse, complete, discardPending: store.discard }
+  return { begin, verifyPending, policyAllows, findPending, assertNotLocked, underLockout, refuse, resetFailures: store.resetFailures, complete, discardPending: store.discard }
 }
 
 export type LoginFlow = ReturnType<typeof createFlow>

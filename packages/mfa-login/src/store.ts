@@ -13,14 +13,16 @@ export interface PendingLogin {
 /** One attempt at a pending login's second factor: `<pending _id>:<n>`. */
 interface AttemptDocument extends StoredDocument { expiresAt: Date }
 
-/** `cycle` names the account's attempt slots until the next lock (absent: `'0'`, the cycle before any lock). */
-export interface LockState { failures: number, level: number, lockedUntil: number /* epoch ms */, cycle?: string }
+export interface LockState { failures: number, level: number, lockedUntil: number /* epoch ms */ }
 
-/** An account attempt slot `acct:<user>:<cycle>:<k>`, taken by a second-factor check in flight or failed. */
-interface AccountSlotDocument extends StoredDocument { userId: string, expiresAt: Date }
+/** A second-factor check in flight for an account: `<user>:<random>`, removed when the check ends. */
+interface CheckDocument extends StoredDocument { userId: string, expiresAt: Date }
 
-/** What a second-factor check holds while it runs: its account slot, or the lock that refused it. */
-export type AccountAttempt = { slot: string, hasFailures: boolean } | { lockedMs: number }
+/** A check that may run (remove its mark with `endCheck`), or the lock time that refused it. */
+export type CheckStart = { mark: string, hasFailures: boolean } | { lockedMs: number }
+
+/** How long a crashed check's mark counts; a check takes milliseconds. */
+const CHECK_MARK_TTL_MS = 60_000
 
 // Expiry is checked wherever a document is read; TTL indexes (or core's sweep) only collect garbage.
 const expiresTtl: IndexSpec = { name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }
@@ -30,10 +32,10 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
   const pending = mfa.collection<PendingLogin>('pending_logins')
   const attempts = mfa.collection<AttemptDocument>('login_attempts')
   const lockVersions = mfa.collection<VersionDocument>('login_locks')
-  const accountSlots = mfa.collection<AccountSlotDocument>('login_account_attempts')
+  const checks = mfa.collection<CheckDocument>('login_checks')
   mfa.ensureIndexes(pending, pendingIndexes)
   mfa.ensureIndexes(attempts, [expiresTtl])
-  mfa.ensureIndexes(accountSlots, [{ name: 'user', key: { userId: 1 } }, expiresTtl])
+  mfa.ensureIndexes(checks, [{ name: 'user', key: { userId: 1, expiresAt: 1 } }, expiresTtl])
   mfa.ensureIndexes(lockVersions, casIndexes)
   const locks = casRegister<LockState>(lockVersions, mfa.now)
   const live = (doc: { expiresAt: Date } | null): boolean => doc !== null && doc.expiresAt.getTime() > mfa.now()
@@ -68,40 +70,45 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
     /**
      * Takes one of the pending login's attempts before its code is checked, so parallel guesses
      * cannot exceed `maxAttempts`: attempt n is the document `<id>:<n>`, and of concurrent takers
-     * exactly one inserts it. Returns how many are left after this one, or null when all are taken.
+     * exactly one inserts it. Returns n and how many are left after it, or null when all are taken.
      */
-    async takeAttempt (id: string): Promise<number | null> {
+    async takeAttempt (id: string): Promise<{ n: number, left: number } | null> {
       const expiresAt = new Date(mfa.now() + opts.pendingTtl * 1000)
       for (let n = 1; n <= opts.maxAttempts; n++) {
-        if (await claim(attempts, { _id: `${id}:${n}`, expiresAt })) return opts.maxAttempts - n
+        if (await claim(attempts, { _id: `${id}:${n}`, expiresAt })) return { n, left: opts.maxAttempts - n }
       }
       return null
     },
+    /** Gives back attempt n of a pending login when no code was checked with it. */
+    returnAttempt: async (id: string, n: number) => { await attempts.deleteOne({ _id: `${id}:${n}` }) },
     /** The account's lock state: milliseconds it stays locked (0 when not), and whether failures are on record. */
     async lockState (userId: string): Promise<{ lockedMs: number, hasFailures: boolean }> {
       const state = (await locks.read(`lock:${userId}`)).value
       return { lockedMs: state ? Math.max(0, state.lockedUntil - mfa.now()) : 0, hasFailures: state !== null }
     },
     /**
-     * Takes one of the account's `threshold` attempts before a second factor is checked, so checks in
-     * flight on any number of pending logins and instances cannot exceed the lockout threshold: the
-     * slots above the failures on record are `acct:<user>:<cycle>:<k>`, and of concurrent takers one
-     * inserts each. A check that succeeds gives its slot back; a failed one keeps it. Refused with the
-     * lock time when the account is locked, or with 1 s when every free slot is held by a check in flight.
+     * Starts a second-factor check under the account lockout, so checks in flight on any number of
+     * pending logins and instances cannot outnumber the wrong codes the account has left: the check
+     * marks itself first, then counts the marks (its own included) and reads the failures on record,
+     * in that order (a failing check records its failure before removing its mark, so it is seen as
+     * one or the other). With more marks than codes left (at least one check may always run) it is
+     * refused with 1 s; a locked account with the lock time.
      */
-    async takeAccountAttempt (userId: string): Promise<AccountAttempt> {
+    async startCheck (userId: string): Promise<CheckStart> {
+      const now = mfa.now()
+      const mark = `${userId}:${randomToken(12)}`
+      await checks.insertOne({ _id: mark, userId, expiresAt: new Date(now + CHECK_MARK_TTL_MS) })
+      const inFlight = await checks.countDocuments({ userId, expiresAt: { $gt: new Date(now) } })
       const state = (await locks.read(`lock:${userId}`)).value
-      const lockedMs = state ? state.lockedUntil - mfa.now() : 0
-      if (lockedMs > 0) return { lockedMs }
-      const expiresAt = new Date(mfa.now() + opts.pendingTtl * 1000)
-      for (let k = (state?.failures ?? 0) + 1; k <= opts.lockout.threshold; k++) {
-        const slot = `acct:${userId}:${state?.cycle ?? '0'}:${k}`
-        if (await claim(accountSlots, { _id: slot, userId, expiresAt })) return { slot, hasFailures: state !== null }
+      const lockedMs = state ? state.lockedUntil - now : 0
+      if (lockedMs <= 0 && inFlight <= Math.max(1, opts.lockout.threshold - (state?.failures ?? 0))) {
+        return { mark, hasFailures: state !== null }
       }
-      return { lockedMs: 1000 }
+      await checks.deleteOne({ _id: mark })
+      return { lockedMs: lockedMs > 0 ? lockedMs : 1000 }
     },
-    /** A check that did not fail gives its account slot back. */
-    releaseAccountAttempt: async (slot: string) => { await accountSlots.deleteOne({ _id: slot }) },
+    /** Ends a check (after its failure, if any, was recorded). */
+    endCheck: async (mark: string) => { await checks.deleteOne({ _id: mark }) },
     /** Counts a wrong second factor; returns the lock time in ms when this failure locked the account. */
     async recordFailure (userId: string): Promise<number> {
       const { threshold, durations } = opts.lockout
@@ -109,15 +116,12 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
         const state = s ?? { failures: 0, level: 0, lockedUntil: 0 }
         if (state.failures + 1 < threshold) return { ...state, failures: state.failures + 1 }
         const duration = durations[Math.min(state.level, durations.length - 1)]! * 1000
-        return { failures: 0, level: state.level + 1, lockedUntil: mfa.now() + duration, cycle: randomToken(12) }
+        return { failures: 0, level: state.level + 1, lockedUntil: mfa.now() + duration }
       })
       return next && next.failures === 0 ? next.lockedUntil - mfa.now() : 0
     },
-    /** A successful second factor ends the run of failures (and the growth of lock times) and frees every slot. */
-    async resetFailures (userId: string) {
-      await locks.remove(`lock:${userId}`)
-      await accountSlots.deleteMany({ userId })
-    }
+    /** A successful second factor ends the run of failures (and the growth of lock times). */
+    resetFailures: async (userId: string) => { await locks.remove(`lock:${userId}`) }
   }
 }
 

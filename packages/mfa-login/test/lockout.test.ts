@@ -60,21 +60,67 @@ await eachStore(t, async (t, _store, kind) => {
     t.match((await login(agent(a), 'alice@example.com')).json(), { step: 'complete', aal: 2 }, 'the lock ends')
   })
 
-  t.test('guesses in flight on several pending logins and both instances: at most 5 checked before the lock', async (t) => {
+  t.test('with five checks in flight on other logins, a sixth is refused unchecked, even a right code', async (t) => {
+    const { a, b, clock, totp } = await twoInstances(t, (code) => code.startsWith('wrong'))
+    const owner = agent(b)
+    await login(owner, 'alice@example.com')
+    const inFlight = []
+    for (let i = 0; i < 5; i++) {
+      const attacker = agent(i % 2 ? a : b)
+      await login(attacker, 'alice@example.com')
+      inFlight.push(verify(attacker, `wrong-${i}`))
+      await until(() => totp.calls.length === i + 1)
+    }
+    t.equal(totp.calls.length, 5, 'five wrong codes are being checked')
+    const refused = await verify(owner, 'ok-alice')
+    t.match(refused.json(), { code: 'FST_MFA_LOCKED', retryAfter: 1 })
+    t.equal(totp.calls.length, 5, 'the right code was not checked')
+    totp.release()
+    t.same((await Promise.all(inFlight)).map((r) => r.statusCode).sort(), [401, 401, 401, 401, 423], 'the fifth failure locks')
+    clock.advance(61)
+    t.match((await verify(owner, 'ok-alice')).json(), { step: 'complete' }, 'after the lock the owner\'s login finishes (the refused check used none of its attempts)')
+  })
+
+  t.test('twenty guesses raced on four logins and two instances: the lock comes after exactly five checked codes', async (t) => {
     const { a, b, totp } = await twoInstances(t, (code) => code.startsWith('wrong'))
     const browsers = [agent(a), agent(a), agent(b), agent(b)]
     for (const browser of browsers) t.match((await login(browser, 'alice@example.com')).json(), { step: 'mfa' })
-    const guesses = browsers.flatMap((browser, i) => Array.from({ length: 5 }, (_, j) => verify(browser, `wrong-${i}-${j}`)))
-    await until(() => totp.calls.length === 5)
-    const refusedAtOnce = await verify(browsers[0]!, 'ok-alice')
-    t.equal(refusedAtOnce.statusCode, 423, 'with five checks in flight, a sixth is refused unchecked, even a right code')
+    let settled = 0
+    const guesses = browsers.flatMap((browser, i) => Array.from({ length: 5 }, async (_, j) => {
+      const res = await verify(browser, `wrong-${i}-${j}`)
+      settled++
+      return res
+    }))
+    await until(() => settled + totp.calls.length === 20)
+    const checkedAtOnce = totp.calls.length
+    t.ok(checkedAtOnce >= 1 && checkedAtOnce <= 5, `at most five guesses reach the factor at once (${checkedAtOnce})`)
     totp.release()
-    const results = await Promise.all(guesses)
-    t.equal(totp.calls.length, 5, 'five of twenty guesses reached the factor')
-    t.equal(results.filter((r) => r.statusCode === 401).length, 4)
-    t.equal(results.filter((r) => r.statusCode === 423).length, 16, 'the fifth wrong code locked, the others were refused unchecked')
-    const locked = await login(agent(b), 'alice@example.com')
-    t.match(locked.json(), { code: 'FST_MFA_LOCKED', retryAfter: 60 }, 'locked once, at the first lock time')
+    const statuses = (await Promise.all(guesses)).map((r) => r.statusCode)
+    t.ok(statuses.every((s) => s === 401 || s === 423), 'each guess is refused')
+    // Go on guessing one at a time until the account locks.
+    for (let i = 0; i < 10 && totp.calls.length < 10; i++) {
+      const next = agent(a)
+      if ((await login(next, 'alice@example.com')).statusCode === 423) break
+      if ((await verify(next, 'wrong')).statusCode === 423) break
+    }
+    t.equal(totp.calls.length, 5, 'five checked wrong codes in all, however they raced')
+    t.match((await login(agent(b), 'alice@example.com')).json(), { code: 'FST_MFA_LOCKED', retryAfter: 60 }, 'locked once, at the first lock time')
+  })
+
+  t.test('a lower threshold than the failures on record still lets one check run, and it locks', async (t) => {
+    const db = await freshStore(t, kind)
+    const store = db === 'memory' ? createMemoryStore() : createMongoStore(db)
+    const clock = fakeClock()
+    const users = new Map([['alice', user('alice')]])
+    const make = async (threshold: number) => await buildLoginApp(t, { users, clock, store, factors: [fakeCodeFactor('totp', new Set(['alice'])).factor], login: { rateLimit: false, lockout: { threshold } } })
+    const before = agent(await make(5))
+    await login(before, 'alice@example.com')
+    for (let i = 0; i < 4; i++) t.equal((await verify(before, 'wrong')).statusCode, 401)
+    const after = agent(await make(3)) // redeployed with a lower threshold: 4 failures on record
+    await login(after, 'alice@example.com')
+    t.equal((await verify(after, 'wrong')).statusCode, 423, 'the next wrong code locks')
+    clock.advance(61)
+    t.match((await verify(after, 'ok-alice')).json(), { step: 'complete' })
   })
 
   t.test('a right code gives its attempt back: many good logins never lock', async (t) => {
