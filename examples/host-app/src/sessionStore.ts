@@ -1,36 +1,44 @@
-import { isDuplicateKeyError, type MfaCollection } from '@fastify-mfa/core'
+import { claim, type MfaCollection } from '@fastify-mfa/core'
 
-interface SessionDocument { _id: string, data?: string, destroyed?: true, expiresAt: Date }
+/** A session (`_id` = its id), or the tombstone of a destroyed one (`_id` = `<id>#destroyed`). */
+interface SessionDocument { _id: string, data?: string, expiresAt: Date }
 // The session shape belongs to @fastify/session; this store only serialises it.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Callback = (err?: any, result?: any) => void
 
+const tombstone = (sessionId: string): string => `${sessionId}#destroyed`
+
 /**
  * A @fastify/session store on the app's database, so several instances share sessions. Expiry
- * is checked in the query; sessions without a cookie expiry live for `fallbackTtl` seconds.
+ * is checked when reading; sessions without a cookie expiry live for `fallbackTtl` seconds.
  *
- * A destroyed session (logout, or the old id at a privilege change) leaves a tombstone until its
- * expiry: @fastify/session saves a rolling session at the end of every request, so a request that
- * began before the logout would otherwise write the signed-in session back. The save matches only
- * a live document; on a tombstone its upsert meets the existing `_id` and is dropped.
+ * A destroyed session (logout, or the old id at a privilege change) leaves a tombstone that no
+ * save overwrites: @fastify/session saves a rolling session at the end of every request, so a
+ * request that began before the logout writes the signed-in session again, and the tombstone
+ * keeps it unreadable.
  */
 export class CollectionSessionStore {
   constructor (private readonly sessions: MfaCollection<SessionDocument>, private readonly fallbackTtl = 86_400) {}
 
   get (sessionId: string, callback: Callback): void {
-    this.sessions.findOne({ _id: sessionId, expiresAt: { $gt: new Date() } })
-      .then((doc) => callback(null, doc?.data !== undefined ? JSON.parse(doc.data) : null), callback)
+    this.sessions.find({ _id: { $in: [sessionId, tombstone(sessionId)] } })
+      .then((docs) => {
+        const session = docs.find((d) => d._id === sessionId)
+        const live = session?.data !== undefined && session.expiresAt.getTime() > Date.now() && docs.length === 1
+        callback(null, live ? JSON.parse(session.data!) : null)
+      }, callback)
   }
 
   set (sessionId: string, session: { cookie?: { expires?: Date | string | null } }, callback: Callback): void {
     const expires = session.cookie?.expires ? new Date(session.cookie.expires) : new Date(Date.now() + this.fallbackTtl * 1000)
-    this.sessions.updateOne({ _id: sessionId, destroyed: { $exists: false } }, { $set: { data: JSON.stringify(session), expiresAt: expires } }, { upsert: true })
-      .then(() => callback(), (err) => { isDuplicateKeyError(err) ? callback() : callback(err) })
+    this.sessions.updateOne({ _id: sessionId }, { $set: { data: JSON.stringify(session), expiresAt: expires } }, { upsert: true })
+      .then(() => callback(), callback)
   }
 
   destroy (sessionId: string, callback: Callback): void {
     const until = new Date(Date.now() + this.fallbackTtl * 1000)
-    this.sessions.updateOne({ _id: sessionId }, { $set: { destroyed: true, expiresAt: until }, $unset: { data: '' } }, { upsert: true })
+    claim(this.sessions, { _id: tombstone(sessionId), expiresAt: until })
+      .then(async () => { await this.sessions.deleteOne({ _id: sessionId }) })
       .then(() => callback(), callback)
   }
 }
