@@ -14,7 +14,7 @@ import rememberDevice from '@fastify-mfa/remember-device'
 import mfaLogin from '@fastify-mfa/mfa-login'
 import type { AppConfig } from './config.js'
 import { pageRoutes } from './pages.js'
-import { CollectionSessionStore } from './sessionStore.js'
+import { CollectionSessionStore, sessionIndexes, type SessionDocument } from './sessionStore.js'
 import { createUsers, PASSWORD_COST } from './users.js'
 
 const require = createRequire(import.meta.url)
@@ -27,7 +27,7 @@ const assets: Record<string, [string, string]> = {
 }
 
 /** Builds the example host app. `store` overrides MONGODB_URI (tests share one store between instances). */
-export async function buildApp (config: AppConfig, overrides: { store?: MfaStore, logger?: FastifyServerOptions['logger'] } = {}): Promise<FastifyInstance> {
+export async function buildApp (config: AppConfig, overrides: { store?: MfaStore, logger?: FastifyServerOptions['logger'], now?: () => number } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: overrides.logger ?? { level: 'info' }, trustProxy: false })
   let store = overrides.store
   let client: MongoClient | null = null
@@ -45,13 +45,16 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
   const users = createUsers(store, config.adminEmails)
   const secure = config.origin.startsWith('https://')
   await app.register(cookie)
+  const sessions = store.collection<SessionDocument>('sessions')
   await app.register(session, {
     secret: config.sessionSecret,
     saveUninitialized: false,
     cookie: { secure, httpOnly: true, sameSite: 'lax', path: '/', maxAge: 8 * 3600 * 1000 },
-    store: new CollectionSessionStore(store.collection('sessions'))
+    store: new CollectionSessionStore(sessions)
   })
-  await app.register(mfaCore, { store, encryptionKeys: [{ id: 'k1', key: config.encryptionKey }], freshAge: config.freshAge })
+  await app.register(mfaCore, { store, encryptionKeys: [{ id: 'k1', key: config.encryptionKey }], freshAge: config.freshAge, ...(overrides.now ? { now: overrides.now } : {}) })
+  // Expired sessions and tombstones go like the MFA collections' expired documents (TTL index, or core's sweep).
+  app.mfa.ensureIndexes(sessions, sessionIndexes)
   await app.register(backupCodes, {})
   // Authenticator apps and passkey managers show the email, which the user recognises.
   const emailOf = async (userId: string) => (await users.byId(userId))?.email ?? userId

@@ -1,7 +1,9 @@
-import { claim, type MfaCollection } from '@fastify-mfa/core'
+import { claim, type IndexSpec, type MfaCollection } from '@fastify-mfa/core'
 
 /** A session (`_id` = its id), or the tombstone of a destroyed one (`_id` = `<id>#destroyed`). */
-interface SessionDocument { _id: string, data?: string, expiresAt: Date }
+export interface SessionDocument { _id: string, data?: string, expiresAt: Date }
+
+export const sessionIndexes: IndexSpec[] = [{ name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }]
 // The session shape belongs to @fastify/session; this store only serialises it.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Callback = (err?: any, result?: any) => void

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { agent, eachStore } from '@fastify-mfa/testing'
+import { agent, eachStore, until } from '@fastify-mfa/testing'
 import { createMemoryStore, createMongoStore } from '@fastify-mfa/core'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
@@ -39,6 +39,23 @@ await eachStore(t, async (t, store) => {
   t.test('static assets are served, including the WebAuthn browser bundle', async (t) => {
     for (const file of ['app.js', 'style.css', 'webauthn.js']) t.equal((await app.inject({ url: `/assets/${file}` })).statusCode, 200, file)
     t.equal((await app.inject({ url: '/assets/../package.json' })).statusCode, 404)
+  })
+})
+
+t.test('expired sessions and tombstones are deleted, not only ignored', async (t) => {
+  await eachStore(t, async (t, store) => {
+    const db = store === 'memory' ? createMemoryStore() : createMongoStore(store)
+    let skew = 0 // core's clock, moved past the sweep interval below
+    const app = await buildApp(loadConfig({ PORT: '3999' }), { store: db, logger: false, now: () => Date.now() + skew })
+    t.teardown(() => app.close())
+    await app.ready()
+    const sessions = db.collection<{ _id: string, expiresAt: Date }>('sessions')
+    await sessions.insertOne({ _id: 'long-gone', expiresAt: new Date(Date.now() - 1000) })
+    // Where the store has no TTL index, core's sweep runs after audit events are written, once a minute.
+    skew = 61_000
+    await app.inject({ method: 'POST', url: '/auth/login', payload: { login: 'nobody@example.com', password: 'wrong' } })
+    await until(async () => await sessions.findOne({ _id: 'long-gone' }) === null)
+    t.equal(await sessions.findOne({ _id: 'long-gone' }), null)
   })
 })
 
