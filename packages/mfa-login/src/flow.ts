@@ -76,14 +76,14 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     return pending
   }
 
+  const lockedError = (lockedMs: number) => withDetails(new errors.FST_MFA_LOCKED(), { retryAfter: Math.ceil(lockedMs / 1000) })
+
   /** Throws 423 while the account is locked; returns whether wrong codes are on record. */
   async function assertNotLocked (userId: string): Promise<boolean> {
     const { lockedMs, hasFailures } = await store.lockState(userId)
     if (lockedMs > 0) throw lockedError(lockedMs)
     return hasFailures
   }
-
-  const lockedError = (lockedMs: number) => withDetails(new errors.FST_MFA_LOCKED(), { retryAfter: Math.ceil(lockedMs / 1000) })
 
   /**
    * Runs one second-factor check under the account lockout (see `startCheck`): `run` checks, and on a
@@ -105,8 +105,9 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
 
   /** Wrong second factor: counts toward the account lockout and answers 401 (or 423 when it locked). */
   async function refuse (request: FastifyRequest, userId: string, method: string, result: FactorResult, attemptsLeft?: number): Promise<never> {
-    await mfa.emit('mfa.code_refused', { userId, method, request, details: { reason: result.ok ? 'unknown' : result.reason } })
+    // The failure counts before anything else can fail (the audit write included).
     const lockedMs = await store.recordFailure(userId)
+    await mfa.emit('mfa.code_refused', { userId, method, request, details: { reason: result.ok ? 'unknown' : result.reason } })
     if (lockedMs > 0) {
       await mfa.emit('login.locked', { userId, method, request, details: { seconds: Math.ceil(lockedMs / 1000) } })
       throw lockedError(lockedMs)
