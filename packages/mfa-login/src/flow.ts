@@ -87,17 +87,20 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
 
   /**
    * Runs one second-factor check under the account lockout (see `startCheck`): `run` checks, and on a
-   * wrong code records the failure (`refuse`) before the check's mark is removed. A check refused
-   * before it ran calls `onRefused` (to give back a login attempt it did not use).
+   * wrong code records the failure (`refuse`) and throws before the check's mark is removed; when it
+   * returns, the factor was right and the run of failures ends. A check refused before it ran calls
+   * `onRefused` (to give back a login attempt it did not use).
    */
-  async function underLockout<T> (userId: string, run: (hasFailures: boolean) => Promise<T>, onRefused?: () => Promise<void>): Promise<T> {
+  async function underLockout<T> (userId: string, run: () => Promise<T>, onRefused?: () => Promise<void>): Promise<T> {
     const start = await store.startCheck(userId)
     if ('lockedMs' in start) {
       await onRefused?.()
       throw lockedError(start.lockedMs)
     }
     try {
-      return await run(start.hasFailures)
+      const value = await run()
+      if (start.hasFailures) await store.resetFailures(userId)
+      return value
     } finally {
       await store.endCheck(start.mark).catch(() => {})
     }
@@ -126,7 +129,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       await store.discard(pending._id)
       throw new errors.FST_MFA_LOGIN_EXPIRED()
     }
-    const answer = await underLockout(pending.userId, async (hasFailures) => {
+    const answer = await underLockout(pending.userId, async () => {
       const result = await check(pending)
       if (!result.ok || result.userId !== pending.userId) {
         if (attempt.left === 0) await store.discard(pending._id)
@@ -138,7 +141,6 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
           userId: pending.userId, aal: result.aal, amr: ['pwd', ...result.amr, 'mfa'],
           authTime: pending.authTime, mfaTime: mfa.nowSeconds(), mfaMethod: input.method
         }),
-        hasFailures ? store.resetFailures(pending.userId) : null,
         mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request })
       ])
       return answer
@@ -147,7 +149,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     return answer
   }
 
-  return { begin, verifyPending, policyAllows, findPending, assertNotLocked, underLockout, refuse, resetFailures: store.resetFailures, complete, discardPending: store.discard }
+  return { begin, verifyPending, policyAllows, findPending, assertNotLocked, underLockout, refuse, complete, discardPending: store.discard }
 }
 
 export type LoginFlow = ReturnType<typeof createFlow>

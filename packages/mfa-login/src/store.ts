@@ -40,6 +40,12 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
   const locks = casRegister<LockState>(lockVersions, mfa.now)
   const live = (doc: { expiresAt: Date } | null): boolean => doc !== null && doc.expiresAt.getTime() > mfa.now()
 
+  /** The account's lock state: milliseconds it stays locked (0 when not), and the failures on record. */
+  async function lockState (userId: string): Promise<{ lockedMs: number, hasFailures: boolean, failures: number }> {
+    const state = (await locks.read(`lock:${userId}`)).value
+    return { lockedMs: state ? Math.max(0, state.lockedUntil - mfa.now()) : 0, hasFailures: state !== null, failures: state?.failures ?? 0 }
+  }
+
   // The login's hot path reads and writes pending logins and attempts by `_id` only, with expiry
   // checked here (the `_id` index is the one every MongoDB-compatible server has and uses). The
   // lock state is the register's newest version (index `key_version`); login_locks holds only
@@ -81,11 +87,7 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
     },
     /** Gives back attempt n of a pending login when no code was checked with it. */
     returnAttempt: async (id: string, n: number) => { await attempts.deleteOne({ _id: `${id}:${n}` }) },
-    /** The account's lock state: milliseconds it stays locked (0 when not), and whether failures are on record. */
-    async lockState (userId: string): Promise<{ lockedMs: number, hasFailures: boolean }> {
-      const state = (await locks.read(`lock:${userId}`)).value
-      return { lockedMs: state ? Math.max(0, state.lockedUntil - mfa.now()) : 0, hasFailures: state !== null }
-    },
+    lockState,
     /**
      * Starts a second-factor check under the account lockout, so checks in flight on any number of
      * pending logins and instances cannot outnumber the wrong codes the account has left: the check
@@ -99,11 +101,8 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
       const mark = `${userId}:${randomToken(12)}`
       await checks.insertOne({ _id: mark, userId, expiresAt: new Date(now + CHECK_MARK_TTL_MS) })
       const inFlight = await checks.countDocuments({ userId, expiresAt: { $gt: new Date(now) } })
-      const state = (await locks.read(`lock:${userId}`)).value
-      const lockedMs = state ? state.lockedUntil - now : 0
-      if (lockedMs <= 0 && inFlight <= Math.max(1, opts.lockout.threshold - (state?.failures ?? 0))) {
-        return { mark, hasFailures: state !== null }
-      }
+      const { lockedMs, hasFailures, failures } = await lockState(userId)
+      if (lockedMs === 0 && inFlight <= Math.max(1, opts.lockout.threshold - failures)) return { mark, hasFailures }
       await checks.deleteOne({ _id: mark })
       return { lockedMs: lockedMs > 0 ? lockedMs : 1000 }
     },

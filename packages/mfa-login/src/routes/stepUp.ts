@@ -16,12 +16,11 @@ export async function stepUpRoutes (routes: FastifyInstance, { flow, limits }: {
     const userId = request.mfa.userId!
     const enrolled = await mfa.factors.enrolled(userId)
     if (!enrolled.includes(factor.id)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: enrolled })
-    const { result, hasFailures } = await flow.underLockout(userId, async (hasFailures) => {
+    const result = await flow.underLockout(userId, async () => {
       const result = await check(userId)
       if (!result.ok || result.userId !== userId) return await flow.refuse(request, userId, factor.id, result)
-      return { result, hasFailures }
+      return result
     })
-    if (hasFailures) await flow.resetFailures(userId)
     const current = request.session.get('mfa')!
     const now = mfa.nowSeconds()
     const aal = Math.max(current.aal, result.aal) as 1 | 2 | 3
