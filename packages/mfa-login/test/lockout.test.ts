@@ -8,16 +8,23 @@ const login = (a: Agent, email: string, password = PASSWORD) => a.inject({ metho
 const verify = (a: Agent, code: string) => a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code } })
 
 await eachStore(t, async (t, _store, kind) => {
-  /** Two app instances on one database (memory: one shared store object). */
-  /** `hold` picks the codes whose checks wait in the factor until `totp.release()`. */
-  async function twoInstances (t: Parameters<typeof buildLoginApp>[0], hold?: (code: string) => boolean) {
+  /**
+   * App instances on one database (memory: one shared store object): `make(login)` starts one with
+   * those mfa-login options. `hold` picks the codes whose checks wait in the factor until `totp.release()`.
+   */
+  async function sharedStore (t: Parameters<typeof buildLoginApp>[0], hold?: (code: string) => boolean) {
     const db = await freshStore(t, kind)
     const store = db === 'memory' ? createMemoryStore() : createMongoStore(db)
     const clock = fakeClock()
     const users = new Map([['alice', user('alice')]])
     const totp = fakeCodeFactor('totp', new Set(['alice']), {}, hold)
-    const make = async () => await buildLoginApp(t, { users, clock, store, factors: [totp.factor], login: { rateLimit: false } })
-    return { a: await make(), b: await make(), clock, totp }
+    const make = async (login: object = {}) => await buildLoginApp(t, { users, clock, store, factors: [totp.factor], login: { rateLimit: false, ...login } })
+    return { make, clock, totp }
+  }
+
+  async function twoInstances (t: Parameters<typeof buildLoginApp>[0], hold?: (code: string) => boolean) {
+    const shared = await sharedStore(t, hold)
+    return { ...shared, a: await shared.make(), b: await shared.make() }
   }
 
   t.test('lockout after 5 wrong codes holds on the other instance, with Retry-After', async (t) => {
@@ -108,15 +115,11 @@ await eachStore(t, async (t, _store, kind) => {
   })
 
   t.test('a lower threshold than the failures on record still lets one check run, and it locks', async (t) => {
-    const db = await freshStore(t, kind)
-    const store = db === 'memory' ? createMemoryStore() : createMongoStore(db)
-    const clock = fakeClock()
-    const users = new Map([['alice', user('alice')]])
-    const make = async (threshold: number) => await buildLoginApp(t, { users, clock, store, factors: [fakeCodeFactor('totp', new Set(['alice'])).factor], login: { rateLimit: false, lockout: { threshold } } })
-    const before = agent(await make(5))
+    const { make, clock } = await sharedStore(t)
+    const before = agent(await make({ lockout: { threshold: 5 } }))
     await login(before, 'alice@example.com')
     for (let i = 0; i < 4; i++) t.equal((await verify(before, 'wrong')).statusCode, 401)
-    const after = agent(await make(3)) // redeployed with a lower threshold: 4 failures on record
+    const after = agent(await make({ lockout: { threshold: 3 } })) // redeployed with a lower threshold: 4 failures on record
     await login(after, 'alice@example.com')
     t.equal((await verify(after, 'wrong')).statusCode, 423, 'the next wrong code locks')
     clock.advance(61)
