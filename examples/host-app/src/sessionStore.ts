@@ -26,7 +26,8 @@ export class CollectionSessionStore {
     this.sessions.find({ _id: { $in: [sessionId, tombstone(sessionId)] } })
       .then((docs) => {
         const session = docs.find((d) => d._id === sessionId)
-        const live = session?.data !== undefined && session.expiresAt.getTime() > Date.now() && docs.length === 1
+        const destroyed = docs.some((d) => d._id === tombstone(sessionId))
+        const live = !destroyed && session?.data !== undefined && session.expiresAt.getTime() > Date.now()
         callback(null, live ? JSON.parse(session.data!) : null)
       }, callback)
   }
