@@ -77,16 +77,17 @@ export async function pageRoutes (app: FastifyInstance, { users }: { users: Retu
   app.get('/admin', async (request, reply) => {
     if (request.mfa.userId === null) return reply.redirect('/login')
     const user = await users.byId(request.mfa.userId)
+    const isAdmin = user?.roles.includes('admin') === true
     let denied: string | null = null
-    if (!user?.roles.includes('admin')) denied = 'Only administrators can open this page.'
+    if (!isAdmin) denied = 'Only administrators can open this page.'
     else if (!(request.mfa.mfaMethod === 'webauthn' && request.mfa.isFresh(app.mfa.options.freshAge))) {
       denied = 'Verify with your security key or passkey to continue.'
     }
     if (denied) {
       // An admin without a key is sent to add one (which asks for a fresh code first), not to a button that cannot work.
       let next = ''
-      if (user?.roles.includes('admin') === true) {
-        next = (await app.mfa.factors.enrolled(user.id)).includes('webauthn')
+      if (isAdmin) {
+        next = (await app.mfa.factors.enrolled(request.mfa.userId)).includes('webauthn')
           ? '<button type="button" data-action="admin-step-up">Verify with a security key</button><p class="error" data-error></p>'
           : '<p data-no-key>You have no security key or passkey yet: <a href="/settings/security#keys">add one in Security settings</a>, then come back.</p>'
       }
