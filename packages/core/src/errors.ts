@@ -10,7 +10,9 @@ export const errors = {
   FST_MFA_SETUP_EXPIRED: createError('FST_MFA_SETUP_EXPIRED', 'The setup has expired; start again', 400),
   FST_MFA_NOT_ENROLLED: createError('FST_MFA_NOT_ENROLLED', 'This factor is not set up for the account', 400),
   FST_MFA_NOT_FOUND: createError('FST_MFA_NOT_FOUND', 'Not found', 404),
-  FST_MFA_SECRET_DECRYPTION: createError('FST_MFA_SECRET_DECRYPTION', 'A stored secret could not be decrypted', 500)
+  FST_MFA_SECRET_DECRYPTION: createError('FST_MFA_SECRET_DECRYPTION', 'A stored secret could not be decrypted', 500),
+  FST_MFA_ORIGIN_REFUSED: createError('FST_MFA_ORIGIN_REFUSED', 'This request came from a page of another site', 403),
+  FST_MFA_UNSUPPORTED_MEDIA_TYPE: createError('FST_MFA_UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json', 415)
 } satisfies Record<string, FastifyErrorConstructor>
 
 export const SecretDecryptionError = errors.FST_MFA_SECRET_DECRYPTION

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { errorDetails, errors, withDetails, type MfaErrorBody } from './errors.js'
 import type { FactorRegistry } from './factors.js'
 import type { Aal } from './state.js'
@@ -6,11 +6,14 @@ import type { Aal } from './state.js'
 export interface RequireOptions {
   /** Minimum assurance level. @default 2 */
   aal?: 1 | 2 | 3
-  /** A second factor must have been verified within this many seconds. */
+  /**
+   * A second factor of at least that level (level 2 for `aal: 1`) must have been verified within this
+   * many seconds: a TOTP check never makes a level-3 requirement fresh.
+   */
   maxAge?: number
-  /** The last second factor must be one of these factor ids (e.g. `['webauthn']`). */
+  /** The check must be by one of these factor ids (e.g. `['webauthn']`), within `maxAge` when given. */
   methods?: string[]
-  /** Let an enroll-only session (past the grace period, no factor yet) through. @default false */
+  /** Let an enrol-only session (it may only add a factor) through. @default false */
   allowEnrollOnly?: boolean
 }
 
@@ -26,41 +29,52 @@ export function errorBody (err: Error & { statusCode?: number, code?: string }, 
   }
 }
 
-function statusText (statusCode: number): string {
-  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 423: 'Locked', 429: 'Too Many Requests' } as Record<number, string>)[statusCode] ?? 'Error'
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large',
+  415: 'Unsupported Media Type', 423: 'Locked', 429: 'Too Many Requests'
 }
+const statusText = (statusCode: number): string => STATUS_TEXT[statusCode] ?? 'Error'
 
 export function sendError (reply: FastifyReply, err: Error & { statusCode?: number }): FastifyReply {
   return reply.code(err.statusCode ?? 500).send(errorBody(err))
 }
 
+type FactorsFor = (aal: Aal, methods?: string[]) => string[]
+type ResolvedRequire = Required<Pick<RequireOptions, 'aal'>> & RequireOptions
+
 /** The error a request fails `opts` with, or null when it passes. Pure: reads only the session. */
-export function guardError (request: FastifyRequest, opts: Required<Pick<RequireOptions, 'aal'>> & RequireOptions,
-  factorsFor: (aal: Aal, methods?: string[]) => string[]): Error | null {
+export function guardError (request: FastifyRequest, opts: ResolvedRequire, factorsFor: FactorsFor): Error | null {
   const mfa = request.mfa
   if (mfa.userId === null) return new errors.FST_MFA_UNAUTHENTICATED()
   if (mfa.enrollOnly && !opts.allowEnrollOnly) {
     return withDetails(new errors.FST_MFA_ENROLLMENT_REQUIRED(), { methods: factorsFor(2) })
   }
   if (mfa.aal < opts.aal) return withDetails(new errors.FST_MFA_REQUIRED(), { methods: factorsFor(opts.aal, opts.methods) })
-  const wrongMethod = opts.methods !== undefined && !opts.methods.includes(mfa.mfaMethod ?? '')
-  if ((opts.maxAge !== undefined && !mfa.isFresh(opts.maxAge)) || wrongMethod) {
-    return withDetails(new errors.FST_MFA_STEP_UP_REQUIRED(), { methods: factorsFor(opts.aal, opts.methods) })
+  if (opts.maxAge === undefined && opts.methods === undefined) return null
+  const wanted = { aal: opts.aal === 3 ? 3 as const : 2 as const, ...(opts.methods ? { methods: opts.methods } : {}) }
+  const met = opts.maxAge === undefined ? mfa.checkedAt(wanted) !== null : mfa.isFresh(opts.maxAge, wanted)
+  return met ? null : withDetails(new errors.FST_MFA_STEP_UP_REQUIRED(), { methods: factorsFor(opts.aal, opts.methods) })
+}
+
+function resolveRequire (options: RequireOptions): ResolvedRequire {
+  const opts = { aal: options.aal ?? 2, ...options }
+  if (![1, 2, 3].includes(opts.aal)) throw new TypeError('@fastify-mfa/core: require({ aal }) must be 1, 2 or 3')
+  if (opts.maxAge !== undefined && !(Number.isFinite(opts.maxAge) && opts.maxAge > 0)) {
+    throw new TypeError('@fastify-mfa/core: require({ maxAge }) must be a positive number of seconds')
   }
-  return null
+  if (opts.methods !== undefined && !(Array.isArray(opts.methods) && opts.methods.length > 0 && opts.methods.every((m) => typeof m === 'string'))) {
+    throw new TypeError('@fastify-mfa/core: require({ methods }) must be a non-empty array of factor ids')
+  }
+  return opts
 }
 
 export function createGuards (factors: FactorRegistry, freshAge: number) {
-  const factorsFor = (aal: Aal, methods?: string[]): string[] => factors.list()
+  const factorsFor: FactorsFor = (aal, methods) => factors.list()
     .filter((f) => !f.recovery && (aal < 3 || f.phishingResistant) && (!methods || methods.includes(f.id)))
     .map((f) => f.id)
 
   function require (options: RequireOptions = {}): preHandlerAsyncHookHandler {
-    const opts = { aal: options.aal ?? 2, ...options }
-    if (![1, 2, 3].includes(opts.aal)) throw new TypeError('@fastify-mfa/core: require({ aal }) must be 1, 2 or 3')
-    if (opts.maxAge !== undefined && !(Number.isFinite(opts.maxAge) && opts.maxAge > 0)) {
-      throw new TypeError('@fastify-mfa/core: require({ maxAge }) must be a positive number of seconds')
-    }
+    const opts = resolveRequire(options)
     return async function mfaGuard (request, reply) {
       const err = guardError(request, opts, factorsFor)
       if (err) return sendError(reply, err)
@@ -68,19 +82,47 @@ export function createGuards (factors: FactorRegistry, freshAge: number) {
   }
 
   /**
-   * Factor management: a signed-in session (not a pending login); when the user already has a
-   * factor, a second factor verified within `freshAge` (a remembered device is never fresh).
+   * Factor changes: a signed-in session; when the user already has a factor, a second factor verified
+   * within `freshAge` (a remembered device is never fresh). `allowEnrollOnly` for the enrolment routes.
    */
-  const manage: preHandlerAsyncHookHandler = async function mfaManageGuard (request, reply) {
-    const signedIn = guardError(request, { aal: 1, allowEnrollOnly: true }, factorsFor)
+  const freshFactor = (allowEnrollOnly: boolean): preHandlerAsyncHookHandler => async function mfaManageGuard (request, reply) {
+    const signedIn = guardError(request, { aal: 1, allowEnrollOnly }, factorsFor)
     if (signedIn) return sendError(reply, signedIn)
     if (!request.mfa.isFresh(freshAge) && await factors.hasPrimary(request.mfa.userId!)) {
       return sendError(reply, withDetails(new errors.FST_MFA_STEP_UP_REQUIRED(), { methods: await factors.enrolled(request.mfa.userId!) }))
     }
   }
 
-  /** A signed-in session (pending logins refused); no freshness needed. */
-  const signedIn = require({ aal: 1, allowEnrollOnly: true })
+  return {
+    require,
+    /** Add, replace or remove a factor, regenerate codes: signed in (not enrol-only), fresh factor when the user has one. */
+    manage: freshFactor(false),
+    /** Enrol a factor: as `manage`, and open to enrol-only sessions. */
+    enrol: freshFactor(true),
+    /** A signed-in session (pending logins and enrol-only sessions refused); no freshness needed. */
+    signedIn: require({ aal: 1 }),
+    /** Signed in, enrol-only sessions included: what the enrolment pages read and step-up. */
+    signedInOrEnrolling: require({ aal: 1, allowEnrollOnly: true })
+  }
+}
 
-  return { require, manage, signedIn }
+/**
+ * `config: { mfa }` on any route of the app works like `preHandler: fastify.mfa.require(config.mfa)`,
+ * whatever the order in which the route and core were registered: the check is a root hook, which
+ * Fastify applies to every route and every encapsulated context when the server starts. It runs in
+ * `onRequest`, before the body is parsed, so a stranger learns nothing of the route's schema.
+ * Routes added after core are checked as they are declared (a bad `config.mfa` fails the start).
+ */
+export function installRouteGuards (fastify: FastifyInstance, require: (options: RequireOptions) => preHandlerAsyncHookHandler): void {
+  const compiled = new WeakMap<object, preHandlerAsyncHookHandler>()
+  const guardFor = (options: RequireOptions): preHandlerAsyncHookHandler => {
+    let guard = compiled.get(options)
+    if (!guard) compiled.set(options, guard = require(options))
+    return guard
+  }
+  fastify.addHook('onRoute', (route) => { if (route.config?.mfa) guardFor(route.config.mfa) })
+  fastify.addHook('onRequest', async function mfaRouteGuard (request, reply) {
+    const options = request.routeOptions.config?.mfa
+    if (options) return await guardFor(options).call(fastify, request, reply)
+  })
 }

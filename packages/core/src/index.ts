@@ -4,7 +4,9 @@ import { createCrypto } from './rotation.js'
 import { createEventLog, eventIndexes, type MfaEvent } from './events.js'
 import { createExpirySweeper } from './expiry.js'
 import { createFactorRegistry } from './factors.js'
-import { createGuards } from './guards.js'
+import { createGuards, installRouteGuards } from './guards.js'
+import { createAccounts } from './accounts.js'
+import { createSessionRegistry, sessionIndexes, type SessionRecord } from './sessions.js'
 import { resolveOptions, type MfaCoreOptions } from './options.js'
 import { readRequestMfa } from './state.js'
 import type { IndexSpec, MfaCollection, StoredDocument } from './store/types.js'
@@ -24,30 +26,41 @@ async function fastifyMfaCore (fastify: FastifyInstance, options: MfaCoreOptions
   const factors = createFactorRegistry()
   const sweeper = createExpirySweeper(now, fastify.log)
   // Expired documents come from the same actions that write audit events: sweep after those.
-  const events = createEventLog(collection<MfaEvent>('events'), fastify.log, now, sweeper.maybeSweep)
-  const users = createUserRecords(collection<MfaUserRecord>('users'), now)
+  const eventRecords = collection<MfaEvent>('events')
+  const events = createEventLog(eventRecords, fastify.log, now, sweeper.maybeSweep)
+  const userRecords = collection<MfaUserRecord>('users')
+  const users = createUserRecords(userRecords, now)
   const guards = createGuards(factors, opts.freshAge)
   const summaries = new Map<string, SummaryProvider>()
+  const crypto = createCrypto(opts.keys)
+  const sessionRecords = collection<SessionRecord>('sessions')
+  crypto.registerField({ collection: sessionRecords, field: 'sessionId', context: (doc) => `session:${doc._id}` })
+  const sessions = createSessionRegistry(sessionRecords, crypto, { now, lifetime: opts.sessionLifetime, sessionStore: opts.sessionStore })
+  const accounts = createAccounts({ users, userRecords, sessions, factors, events, eventRecords, recoveryCodes: () => mfa.recoveryCodes })
 
   const mfa: MfaApi = {
-    options: { freshAge: opts.freshAge, prefix: opts.prefix, collectionPrefix: opts.collectionPrefix, storeKind: opts.store.kind },
+    options: {
+      freshAge: opts.freshAge, prefix: opts.prefix, collectionPrefix: opts.collectionPrefix, storeKind: opts.store.kind,
+      origins: opts.origins, sessionLifetime: opts.sessionLifetime
+    },
     store: opts.store,
     now,
     nowSeconds: () => Math.floor(now() / 1000),
     collection,
     ensureIndexes (c, specs) { pendingIndexes.push([c as MfaCollection<StoredDocument>, specs]) },
     factors,
-    crypto: createCrypto(opts.keys),
+    crypto,
     emit: events.emit,
     on: events.on,
     events: { recent: events.recent },
     users,
-    async securityStampChanged (userId, input = {}) {
-      await users.changeSecurityStamp(userId)
-      await events.emit('security_stamp.changed', { userId, request: input.request, details: { reason: input.reason ?? 'unspecified' } })
-    },
+    sessions,
+    securityStampChanged: accounts.securityStampChanged,
+    factorRemoved: accounts.factorRemoved,
+    forgetUser: accounts.forgetUser,
+    registerUserData: accounts.register,
     require: guards.require,
-    guards: { manage: guards.manage, signedIn: guards.signedIn },
+    guards: { manage: guards.manage, enrol: guards.enrol, signedIn: guards.signedIn, signedInOrEnrolling: guards.signedInOrEnrolling },
     addSummary (key, provider) {
       if (summaries.has(key)) throw new TypeError(`@fastify-mfa/core: summary "${key}" is already registered`)
       summaries.set(key, provider)
@@ -70,10 +83,12 @@ async function fastifyMfaCore (fastify: FastifyInstance, options: MfaCoreOptions
 
   fastify.decorate('mfa', mfa)
   fastify.decorateRequest('mfa', {
-    getter () { return readRequestMfa(this.session?.get('mfa'), mfa.nowSeconds()) }
+    getter () { return readRequestMfa(this.session?.get?.('mfa'), mfa.nowSeconds(), opts.sessionLifetime) }
   })
-  mfa.ensureIndexes(collection('events'), eventIndexes(opts.eventRetentionDays))
-  mfa.ensureIndexes(collection('users'), userIndexes)
+  mfa.ensureIndexes(eventRecords, eventIndexes(opts.eventRetentionDays))
+  mfa.ensureIndexes(userRecords, userIndexes)
+  mfa.ensureIndexes(sessionRecords, sessionIndexes)
+  installRouteGuards(fastify, guards.require)
   fastify.addHook('onReady', async function createMfaIndexes () {
     for (const [c, specs] of pendingIndexes) {
       if (!await c.createIndexes(specs, fastify.log)) sweeper.add(c, specs)
@@ -102,8 +117,11 @@ export type { MfaCrypto, EncryptedField } from './rotation.js'
 export type { MfaFactor, FactorResult, CeremonyContext, FactorRegistry } from './factors.js'
 export type { MfaEvent, EmitInput, EventHook } from './events.js'
 export type { MfaUserRecord, UserRecords } from './users.js'
-export { readRequestMfa, type Aal, type MfaSessionState, type RequestMfa, type PendingLoginRef } from './state.js'
-export { createRouteErrorHandler, setupMfaRoutes } from './routeErrors.js'
+export { readRequestMfa, newestCheck, type Aal, type MfaSessionState, type RequestMfa, type PendingLoginRef, type FactorCheck, type FreshnessOptions } from './state.js'
+export { createRouteErrorHandler, setupMfaRoutes } from './routeScope.js'
+export { deviceLabel } from './deviceLabel.js'
+export type { SessionRegistry, SessionRecord, SessionView, DestroyableSessionStore } from './sessions.js'
+export type { UserDataOwner, SecurityChange } from './accounts.js'
 export { randomToken, sha256 } from './tokens.js'
 export { optionChecks } from './optionChecks.js'
 export { claim, consume, casRegister, casIndexes, type CasRegister, type VersionedValue, type VersionDocument } from './store/atomics.js'

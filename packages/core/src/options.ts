@@ -4,6 +4,7 @@ import { createMemoryStore } from './store/memoryStore.js'
 import { createMongoStore } from './store/mongoStore.js'
 import type { MfaStore } from './store/types.js'
 import { optionChecks } from './optionChecks.js'
+import type { DestroyableSessionStore } from './sessions.js'
 
 export interface MfaCoreOptions {
   /** A MongoDB `Db` from the official driver, `'memory'` (development: nothing persists), or a store instance. */
@@ -23,6 +24,22 @@ export interface MfaCoreOptions {
   eventRetentionDays?: number
   /** Clock in epoch milliseconds; tests pass a fake one. @default Date.now */
   now?: () => number
+  /**
+   * Origins whose pages may POST, PATCH and DELETE to the plugins' routes (`https://example.org`);
+   * other origins get 403 `FST_MFA_ORIGIN_REFUSED`. @default the origin the request was sent to
+   */
+  origins?: string[]
+  /**
+   * How long a sign-in lasts at most, whatever the session cookie says: past it the session reads as
+   * signed out. The registry keeps each session's record that long, so a security change can end it.
+   * @default 604800 // seconds = 7 days (NIST SP 800-63B-4 asks AAL2 sessions to re-authenticate daily: set 86400 for that)
+   */
+  sessionLifetime?: number
+  /**
+   * The store given to @fastify/session, for ending sessions outside a request (`forgetUser` from a
+   * job). Requests carry it already. @default the store of the first request that signs in
+   */
+  sessionStore?: DestroyableSessionStore
 }
 
 export interface ResolvedCoreOptions {
@@ -33,9 +50,14 @@ export interface ResolvedCoreOptions {
   prefix: string
   eventRetentionDays: number
   now: () => number
+  origins: string[] | null
+  sessionLifetime: number
+  sessionStore: DestroyableSessionStore | null
 }
 
 const { fail, wholeNumber } = optionChecks('@fastify-mfa/core')
+// An origin is scheme://host[:port] with nothing after it (browsers send it so in the Origin header).
+const ORIGIN = /^https?:\/\/[^/?#\s]+$/
 
 function isMongoDb (value: unknown): value is Db {
   return typeof value === 'object' && value !== null &&
@@ -48,7 +70,10 @@ function isStore (value: unknown): value is MfaStore {
 }
 
 export function resolveOptions (options: Partial<MfaCoreOptions>): ResolvedCoreOptions {
-  const { store, encryptionKeys, collectionPrefix = 'mfa_', freshAge = 300, prefix = '/mfa', eventRetentionDays = 180, now = Date.now } = options
+  const {
+    store, encryptionKeys, collectionPrefix = 'mfa_', freshAge = 300, prefix = '/mfa', eventRetentionDays = 180, now = Date.now,
+    origins, sessionLifetime = 7 * 86_400, sessionStore
+  } = options
   let resolvedStore: MfaStore
   if (store === 'memory') resolvedStore = createMemoryStore()
   else if (isStore(store)) resolvedStore = store
@@ -64,5 +89,13 @@ export function resolveOptions (options: Partial<MfaCoreOptions>): ResolvedCoreO
   if (typeof prefix !== 'string' || !prefix.startsWith('/')) fail('option "prefix" must be a path starting with "/"')
   if (!wholeNumber(eventRetentionDays, 1)) fail('option "eventRetentionDays" must be a positive whole number of days')
   if (typeof now !== 'function') fail('option "now" must be a function returning epoch milliseconds')
-  return { store: resolvedStore, keys: resolveKeyring(encryptionKeys!), collectionPrefix, freshAge, prefix, eventRetentionDays, now }
+  if (origins !== undefined && !(Array.isArray(origins) && origins.length > 0 && origins.every((o) => typeof o === 'string' && ORIGIN.test(o)))) {
+    fail('option "origins" must be a non-empty array of origins such as "https://example.org" (scheme, host and port only)')
+  }
+  if (!wholeNumber(sessionLifetime, 60)) fail('option "sessionLifetime" must be a whole number of seconds, at least 60')
+  if (sessionStore !== undefined && typeof sessionStore?.destroy !== 'function') fail('option "sessionStore" must be a @fastify/session store (with destroy(id, callback))')
+  return {
+    store: resolvedStore, keys: resolveKeyring(encryptionKeys!), collectionPrefix, freshAge, prefix, eventRetentionDays, now,
+    origins: origins ? [...origins] : null, sessionLifetime, sessionStore: sessionStore ?? null
+  }
 }

@@ -8,18 +8,39 @@ export interface PendingLoginRef {
   methods: string[]
 }
 
+/** One second-factor check of a session: when the method was last verified, and the level it proved. */
+export interface FactorCheck {
+  at: number // epoch seconds
+  aal: 2 | 3
+}
+
 /** What fastify-mfa keeps in `request.session.mfa`. Reading it costs no I/O. */
 export interface MfaSessionState {
   userId?: string
+  /** The highest level this session has proven. Freshness is per level: see `checks`. */
   aal: Aal
   amr: string[]
   authTime?: number // epoch seconds of the password (or passkey) step
-  mfaTime?: number // epoch seconds of the last second-factor check; never set by a remembered device
-  mfaMethod?: string // factor id of that check
-  /** Past the enrollment grace period: the session may only enrol a factor. */
+  /**
+   * The second-factor checks of this session, by factor id. A remembered device adds none, so it is
+   * never fresh; a TOTP check refreshes level 2 only, never a level-3 (WebAuthn) check.
+   */
+  checks?: Record<string, FactorCheck>
+  /** The session may only enrol a factor (past the grace period, or a role needs a factor the user lacks). */
   enrollOnly?: boolean
   suggestEnrollment?: boolean
   pending?: PendingLoginRef
+  /** Public id of the session's record in the registry (`GET /mfa/sessions`); never the session id. */
+  sid?: string
+  /** When the registry last recorded the session as seen (epoch seconds; updated coarsely). */
+  seenAt?: number
+}
+
+/** What a freshness check asks for: a check of at least `aal`, by one of `methods` when given. */
+export interface FreshnessOptions {
+  /** @default 2 */
+  aal?: 2 | 3
+  methods?: string[]
 }
 
 /** `request.mfa`: the MFA state of the request's session. */
@@ -28,27 +49,54 @@ export interface RequestMfa {
   aal: Aal
   amr: string[]
   authTime: number | null
+  /** The newest second-factor check of any kind, and its method. */
   mfaTime: number | null
   mfaMethod: string | null
   enrollOnly: boolean
   pending: { expiresAt: number, methods: string[] } | null
-  /** Whether a second factor was verified within `maxAgeSec` seconds. A remembered device never is. */
-  isFresh(maxAgeSec: number): boolean
+  /**
+   * Whether a second factor of at least `aal` (2 by default), by one of `methods` when given, was
+   * verified within `maxAgeSec` seconds. A remembered device never is.
+   */
+  isFresh(maxAgeSec: number, options?: FreshnessOptions): boolean
+  /** Epoch seconds of the newest check meeting `options`, or null. */
+  checkedAt(options?: FreshnessOptions): number | null
 }
 
-export function readRequestMfa (state: MfaSessionState | undefined, nowSec: number): RequestMfa {
-  const signedIn = typeof state?.userId === 'string'
+/** The newest check in `checks` that meets `options`. */
+export function newestCheck (checks: Record<string, FactorCheck> | undefined, options: FreshnessOptions = {}): { method: string, at: number } | null {
+  let newest: { method: string, at: number } | null = null
+  for (const [method, check] of Object.entries(checks ?? {})) {
+    if (check.aal < (options.aal ?? 2) || (options.methods && !options.methods.includes(method))) continue
+    if (newest === null || check.at > newest.at) newest = { method, at: check.at }
+  }
+  return newest
+}
+
+/**
+ * `request.mfa` from the session. A signed-in state older than `lifetimeSec` (counted from its
+ * password or passkey step) reads as signed out: the registry keeps a session's record that long,
+ * so no session can outlive the record that lets a security change end it.
+ */
+export function readRequestMfa (state: MfaSessionState | undefined, nowSec: number, lifetimeSec = Infinity): RequestMfa {
+  const signedIn = typeof state?.userId === 'string' && nowSec - (state.authTime ?? nowSec) < lifetimeSec
   const pending = state?.pending && state.pending.expiresAt > nowSec ? state.pending : null
-  const mfaTime = signedIn ? state?.mfaTime ?? null : null
+  const checks = signedIn ? state!.checks : undefined
+  const newest = newestCheck(checks)
+  const checkedAt = (options?: FreshnessOptions): number | null => newestCheck(checks, options)?.at ?? null
   return {
     userId: signedIn ? state!.userId! : null,
     aal: signedIn ? state!.aal : 0,
     amr: signedIn ? [...state!.amr] : [],
     authTime: signedIn ? state?.authTime ?? null : null,
-    mfaTime,
-    mfaMethod: signedIn ? state?.mfaMethod ?? null : null,
+    mfaTime: newest?.at ?? null,
+    mfaMethod: newest?.method ?? null,
     enrollOnly: signedIn && state?.enrollOnly === true,
     pending: pending ? { expiresAt: pending.expiresAt, methods: [...pending.methods] } : null,
-    isFresh: (maxAgeSec) => mfaTime !== null && nowSec - mfaTime <= maxAgeSec
+    checkedAt,
+    isFresh: (maxAgeSec, options) => {
+      const at = checkedAt(options)
+      return at !== null && nowSec - at <= maxAgeSec
+    }
   }
 }

@@ -7,6 +7,8 @@ import type { MfaCrypto } from './rotation.js'
 import type { MfaSessionState, RequestMfa } from './state.js'
 import type { IndexSpec, MfaCollection, MfaStore, StoredDocument } from './store/types.js'
 import type { UserRecords } from './users.js'
+import type { SecurityChange, UserDataOwner } from './accounts.js'
+import type { SessionRegistry } from './sessions.js'
 
 /** Set by @fastify-mfa/remember-device; mfa-login calls it without importing the package. */
 export interface RememberDeviceApi {
@@ -22,6 +24,8 @@ export interface RememberDeviceApi {
 export interface RecoveryCodesApi {
   /** Issues codes when the user has none; returns them (shown once) or null. */
   issueIfNone(userId: string, request?: FastifyRequest): Promise<string[] | null>
+  /** Deletes every code of the user (their last primary factor is gone). */
+  remove(userId: string, request?: FastifyRequest): Promise<void>
 }
 
 /** Contributes one field of `GET /mfa` (e.g. `totp: true`). */
@@ -39,7 +43,15 @@ export interface MfaStats {
  * (`declare module '@fastify-mfa/core' { interface MfaApi { login: … } }`).
  */
 export interface MfaApi {
-  readonly options: { freshAge: number, prefix: string, collectionPrefix: string, storeKind: 'mongodb' | 'memory' }
+  readonly options: {
+    freshAge: number
+    prefix: string
+    collectionPrefix: string
+    storeKind: 'mongodb' | 'memory'
+    /** Origins allowed to send state-changing requests; null: the request's own origin. */
+    origins: readonly string[] | null
+    sessionLifetime: number
+  }
   readonly store: MfaStore
   /** Epoch milliseconds (the `now` option). */
   now(): number
@@ -56,15 +68,31 @@ export interface MfaApi {
   on(type: string, hook: EventHook): void
   readonly events: { recent(userId: string, limit: number): Promise<MfaEvent[]> }
   readonly users: UserRecords
-  /** Call when the user's password changes: all remembered devices stop working. */
-  securityStampChanged(userId: string, input?: { request?: FastifyRequest, reason?: string }): Promise<void>
+  /** The registry of signed-in sessions (SPEC §8): list them, end one or all on every instance. */
+  readonly sessions: SessionRegistry
+  /**
+   * Call when the user's password changes (plugins call it when a factor is removed or replaced):
+   * a new security stamp, remembered devices and pending logins end, and every other session of the
+   * user is signed out on every instance. The request's own session goes on with a new id.
+   */
+  securityStampChanged(userId: string, input?: SecurityChange): Promise<void>
+  /** A factor was removed or replaced: as `securityStampChanged`; backup codes go when no primary factor is left. */
+  factorRemoved(userId: string, input?: SecurityChange): Promise<void>
+  /** Account deletion: deletes every MFA record of the user (factors, devices, events …) and ends all their sessions. */
+  forgetUser(userId: string, input?: { request?: FastifyRequest }): Promise<void>
+  /** For plugins that keep per-user data: what to end at a security change and delete in `forgetUser`. */
+  registerUserData(owner: UserDataOwner): void
   /** A preHandler that answers 401/403 unless the session meets `options`. No I/O. */
   require(options?: RequireOptions): preHandlerAsyncHookHandler
   readonly guards: {
-    /** Signed in; fresh second factor when the user has one. For factor changes. */
+    /** Signed in, not enrol-only; a fresh second factor when the user has one. For factor changes. */
     manage: preHandlerAsyncHookHandler
-    /** Signed in (not a pending login). */
+    /** As `manage`, and open to enrol-only sessions: the enrolment routes. */
+    enrol: preHandlerAsyncHookHandler
+    /** Signed in (not a pending login, not enrol-only). */
     signedIn: preHandlerAsyncHookHandler
+    /** Signed in, enrol-only sessions included: what enrolment pages read, and step-up. */
+    signedInOrEnrolling: preHandlerAsyncHookHandler
   }
   addSummary(key: string, provider: SummaryProvider): void
   summary(userId: string): Promise<Record<string, unknown>>

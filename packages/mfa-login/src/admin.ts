@@ -15,9 +15,9 @@ export function createAdmin (mfa: MfaApi, store: LoginStore): AdminApi {
         await factor.remove(userId, request)
       }
       const devices = mfa.devices ? await mfa.devices.revokeAll(userId, request) : 0
-      await store.discardForUser(userId)
       await store.resetFailures(userId)
-      await mfa.securityStampChanged(userId, { request, reason: 'admin_reset' })
+      // Pending logins and every session of the user end (the admin's own session is not theirs).
+      await mfa.securityStampChanged(userId, { request, reason: 'admin_reset', endCurrent: true })
       await mfa.emit('recovery.admin_reset', { userId, request, details: { actor, reason, removed, devices } })
     }
   }

@@ -1,38 +1,23 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { errors as coreErrors, sha256, withDetails, type FactorResult, type MfaApi } from '@fastify-mfa/core'
+import { sha256, withDetails, type FactorResult, type MfaApi, type MfaFactor } from '@fastify-mfa/core'
 import { errors } from './errors.js'
-import type { LoginUser, ResolvedLoginOptions } from './options.js'
-import { establishSession, signedInState } from './session.js'
+import type { Lockout } from './lockout.js'
+import type { ResolvedLoginOptions } from './options.js'
+import type { Policy } from './policy.js'
+import { signedInState, type SignedIn } from './session.js'
 import type { LoginStore, PendingLogin } from './store.js'
 import type { LoginAnswer } from './types.js'
 
-const DAY = 86_400_000
+type Verified = Extract<FactorResult, { ok: true }>
 
-export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: LoginStore) {
-  async function rolePolicyMethods (user: LoginUser): Promise<string[] | null> {
-    const roles = await opts.getRoles(user)
-    const policies = roles.map((r) => opts.roles[r]).filter((p) => p !== undefined)
-    if (policies.length === 0) return null
-    // A user with several restricted roles must satisfy all of them.
-    return policies.reduce<string[]>((acc, p, i) => i === 0 ? [...p.methods] : acc.filter((m) => p.methods.includes(m)), [])
-  }
-
-  /** Whether `method` meets the role policy of the user (true when no role restricts the methods). */
-  async function policyAllows (userId: string, method: string): Promise<boolean> {
-    const user = await opts.getUser(userId)
-    const required = user ? await rolePolicyMethods(user) : null
-    return required === null || required.includes(method)
-  }
-
-  function pastGracePeriod (user: LoginUser): boolean {
-    const created = user.createdAt !== undefined ? new Date(user.createdAt).getTime() : mfa.now()
-    const start = Math.max(created, opts.policyStart?.getTime() ?? 0)
-    return mfa.now() > start + opts.gracePeriod * DAY
-  }
-
-  async function complete (request: FastifyRequest, state: Parameters<typeof signedInState>[0]): Promise<LoginAnswer> {
-    await establishSession(request, signedInState(state))
-    await mfa.emit('login.success', { userId: state.userId, request, method: state.mfaMethod ?? null, details: { aal: state.aal, amr: state.amr } })
+/**
+ * The sign-in paths, each in the same order: the policy decides (`policy.decide`), the lockout
+ * guards the check, the factor checks, and core records the session. Routes only parse input.
+ */
+export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: LoginStore, policy: Policy, lockout: Lockout) {
+  async function complete (request: FastifyRequest, state: SignedIn): Promise<LoginAnswer> {
+    await mfa.sessions.establish(request, signedInState(state))
+    await mfa.emit('login.success', { userId: state.userId, request, method: state.check?.method ?? null, details: { aal: state.aal, amr: state.amr } })
     return {
       step: 'complete',
       aal: state.aal,
@@ -42,31 +27,26 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
   }
 
   /**
-   * After the first factor: finish, or open a pending login for the second factor. A locked account
-   * gets 423 here, after its password was right, so neither a pending login nor a remembered device
-   * gets around the lock (and a wrong password does not learn of it).
+   * After a right password (`POST /auth/login` or the host's `login.begin`): finish, or open a pending
+   * login for the second factor. A locked account gets 423 here, after its password was right, so
+   * neither a pending login nor a remembered device gets around the lock.
    */
   async function begin (request: FastifyRequest, userId: string): Promise<LoginAnswer> {
-    const user = await opts.getUser(userId)
-    if (!user) throw new errors.FST_MFA_INVALID_CREDENTIALS()
+    const [decision] = await Promise.all([policy.decide(userId), lockout.assertNotLocked(userId)])
     const authTime = mfa.nowSeconds()
-    const [enrolled] = await Promise.all([mfa.factors.enrolled(userId), assertNotLocked(userId)])
-    const required = await rolePolicyMethods(user)
-    const offered = required ? enrolled.filter((m) => required.includes(m)) : enrolled
-    if (offered.length === 0) {
-      const mustEnrol = required !== null || (opts.mode === 'required' && pastGracePeriod(user))
+    if (decision.enrolled.length === 0) {
       // Inside the grace period of a required policy the user is nudged at once; otherwise
       // GET /auth/session decides from the audit trail (kept off the login's hot path).
-      return await complete(request, { userId, aal: 1, amr: ['pwd'], authTime, enrollOnly: mustEnrol, suggestEnrollment: !mustEnrol && opts.mode === 'required' })
+      const suggestEnrollment = !decision.mustEnrol && opts.mode === 'required'
+      return await complete(request, { userId, aal: 1, amr: ['pwd'], authTime, enrollOnly: decision.mustEnrol, suggestEnrollment })
     }
-    // A remembered device stands in for the second factor, but never for a role that needs specific methods.
-    if (required === null && mfa.devices && await mfa.devices.check(request, userId)) {
+    if (decision.deviceMaySkip && mfa.devices && await mfa.devices.check(request, userId)) {
       return await complete(request, { userId, aal: 2, amr: ['pwd', 'rmd', 'mfa'], authTime })
     }
-    const { token, doc } = await store.create(userId, offered)
-    await establishSession(request, { aal: 0, amr: [], pending: { id: doc._id, expiresAt: Math.floor(doc.expiresAt.getTime() / 1000), methods: offered } })
-    await mfa.emit('login.password_ok', { userId, request, details: { methods: offered } })
-    return { step: 'mfa', mfaToken: token, methods: offered, expiresAt: doc.expiresAt.toISOString() }
+    const { token, doc } = await store.create(userId, decision.methods, !decision.fullSession)
+    await mfa.sessions.establish(request, { aal: 0, amr: [], pending: { id: doc._id, expiresAt: Math.floor(doc.expiresAt.getTime() / 1000), methods: doc.methods } })
+    await mfa.emit('login.password_ok', { userId, request, details: { methods: doc.methods } })
+    return { step: 'mfa', mfaToken: token, methods: doc.methods, expiresAt: doc.expiresAt.toISOString() }
   }
 
   async function findPending (request: FastifyRequest, mfaToken: string | undefined): Promise<PendingLogin> {
@@ -74,49 +54,6 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     const pending = id ? await store.find(id) : null
     if (!pending) throw new errors.FST_MFA_LOGIN_EXPIRED()
     return pending
-  }
-
-  const lockedError = (lockedMs: number) => withDetails(new errors.FST_MFA_LOCKED(), { retryAfter: Math.ceil(lockedMs / 1000) })
-
-  /** Throws 423 while the account is locked; returns whether wrong codes are on record. */
-  async function assertNotLocked (userId: string): Promise<boolean> {
-    const { lockedMs, hasFailures } = await store.lockState(userId)
-    if (lockedMs > 0) throw lockedError(lockedMs)
-    return hasFailures
-  }
-
-  /**
-   * Runs one second-factor check under the account lockout (see `startCheck`): `run` checks, and on a
-   * wrong code records the failure (`refuse`) and throws before the check's mark is removed; when it
-   * returns, the factor was right and the run of failures ends. A check refused before it ran calls
-   * `onRefused` (to give back a login attempt it did not use).
-   */
-  async function underLockout<T> (userId: string, run: () => Promise<T>, onRefused?: () => Promise<void>): Promise<T> {
-    const start = await store.startCheck(userId)
-    if ('lockedMs' in start) {
-      await onRefused?.()
-      throw lockedError(start.lockedMs)
-    }
-    try {
-      const value = await run()
-      if (start.hasFailures) await store.resetFailures(userId)
-      return value
-    } finally {
-      await store.endCheck(start.mark).catch(() => {})
-    }
-  }
-
-  /** Wrong second factor: counts toward the account lockout and answers 401 (or 423 when it locked). */
-  async function refuse (request: FastifyRequest, userId: string, method: string, result: FactorResult, attemptsLeft?: number): Promise<never> {
-    // The failure counts before anything else can fail (the audit write included).
-    const lockedMs = await store.recordFailure(userId)
-    await mfa.emit('mfa.code_refused', { userId, method, request, details: { reason: result.ok ? 'unknown' : result.reason } })
-    if (lockedMs > 0) {
-      await mfa.emit('login.locked', { userId, method, request, details: { seconds: Math.ceil(lockedMs / 1000) } })
-      throw lockedError(lockedMs)
-    }
-    const err = new coreErrors.FST_MFA_INVALID_CODE()
-    throw attemptsLeft === undefined ? err : withDetails(err, { attemptsLeft })
   }
 
   /** Second step of a login: checks one factor against the pending login, then signs in. */
@@ -129,27 +66,70 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       await store.discard(pending._id)
       throw new errors.FST_MFA_LOGIN_EXPIRED()
     }
-    const answer = await underLockout(pending.userId, async () => {
+    const answer = await lockout.underLockout(pending.userId, async () => {
       const result = await check(pending)
       if (!result.ok || result.userId !== pending.userId) {
         if (attempt.left === 0) await store.discard(pending._id)
-        return await refuse(request, pending.userId, input.method, result, attempt.left)
+        return await lockout.refuse(request, pending.userId, input.method, result, attempt.left)
       }
       if (!await store.consume(pending)) throw new errors.FST_MFA_LOGIN_EXPIRED()
       const [answer] = await Promise.all([
         complete(request, {
-          userId: pending.userId, aal: result.aal, amr: ['pwd', ...result.amr, 'mfa'],
-          authTime: pending.authTime, mfaTime: mfa.nowSeconds(), mfaMethod: input.method
+          userId: pending.userId, aal: result.aal, amr: ['pwd', ...result.amr, 'mfa'], authTime: pending.authTime,
+          check: { method: input.method, aal: result.aal, at: mfa.nowSeconds() }, enrollOnly: pending.enrollOnly === true
         }),
         mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request })
       ])
       return answer
     }, async () => { await store.returnAttempt(pending._id, attempt.n) })
-    if (input.rememberDevice && mfa.devices) await mfa.devices.remember(request, reply, pending.userId)
+    if (input.rememberDevice && mfa.devices && pending.enrollOnly !== true) await mfa.devices.remember(request, reply, pending.userId)
     return answer
   }
 
-  return { begin, verifyPending, policyAllows, findPending, assertNotLocked, underLockout, refuse, complete, discardPending: store.discard }
+  /** Passwordless sign-in with a verified passkey (user verification done: two factors in one). */
+  async function passkey (request: FastifyRequest, factor: MfaFactor, result: Verified): Promise<LoginAnswer> {
+    const [decision] = await Promise.all([
+      policy.decide(result.userId).catch(async (err: unknown) => {
+        // The host no longer knows the user (deleted, disabled): refused like a wrong password.
+        await mfa.emit('login.passkey_failed', { userId: result.userId, method: factor.id, request, details: { reason: 'unknown_user' } })
+        throw err
+      }),
+      lockout.assertNotLocked(result.userId)
+    ])
+    policy.assertMethod(decision, factor.id)
+    const now = mfa.nowSeconds()
+    return await complete(request, {
+      userId: result.userId, aal: result.aal, amr: [...result.amr, 'mfa'], authTime: now,
+      check: { method: factor.id, aal: result.aal, at: now }, enrollOnly: !decision.fullSession
+    })
+  }
+
+  /**
+   * Step-up: a signed-in user proves a factor again. Only a method the policy allows counts (403
+   * otherwise, before anything is checked); it refreshes its own level only, and the session gets a
+   * new id. An enrol-only session stays so unless the factor gives a full session.
+   */
+  async function stepUp (request: FastifyRequest, factor: MfaFactor, check: (userId: string) => Promise<FactorResult>): Promise<{ aal: number, mfaTime: number }> {
+    const userId = request.mfa.userId!
+    const decision = await policy.decide(userId)
+    policy.assertMethod(decision, factor.id)
+    const result = await lockout.underLockout(userId, async () => {
+      const result = await check(userId)
+      if (!result.ok || result.userId !== userId) return await lockout.refuse(request, userId, factor.id, result)
+      return result
+    })
+    const current = request.session.get('mfa')!
+    const now = mfa.nowSeconds()
+    const aal = Math.max(current.aal, result.aal) as 1 | 2 | 3
+    await mfa.sessions.establish(request, signedInState({
+      userId, aal, amr: [...current.amr, ...result.amr, 'mfa'], authTime: current.authTime ?? now,
+      checks: current.checks, check: { method: factor.id, aal: result.aal, at: now }, enrollOnly: !decision.fullSession
+    }))
+    await mfa.emit('mfa.step_up', { userId, method: factor.id, request, details: { aal: result.aal } })
+    return { aal: result.aal, mfaTime: now }
+  }
+
+  return { begin, verifyPending, passkey, stepUp, findPending, discardPending: store.discard }
 }
 
 export type LoginFlow = ReturnType<typeof createFlow>

@@ -5,6 +5,8 @@ import { setupMfaRoutes, withDetails } from '@fastify-mfa/core'
 import { createAdmin } from './admin.js'
 import { errors } from './errors.js'
 import { createFlow } from './flow.js'
+import { createLockout } from './lockout.js'
+import { createPolicy } from './policy.js'
 import { resolveOptions, type MfaLoginOptions } from './options.js'
 import { createPasswordCheck } from './password.js'
 import { loginRoutes, type RouteLimits } from './routes/login.js'
@@ -19,14 +21,20 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
   const opts = resolveOptions(options, password.verifyBcrypt)
   const mfa = fastify.mfa
   const store = createLoginStore(mfa, opts)
-  const flow = createFlow(mfa, opts, store)
+  const policy = createPolicy(mfa, opts)
+  const flow = createFlow(mfa, opts, store, policy, createLockout(mfa, store))
+  // A second step begun before a security change cannot be finished after it; account deletion removes the rest.
+  mfa.registerUserData({ securityChanged: store.discardForUser, forget: store.forgetUser })
   mfa.login = {
     async begin (request, reply, userId) {
       return await reply.send(await flow.begin(request, userId))
     }
   }
   mfa.admin = createAdmin(mfa, store)
-  fastify.addHook('onReady', async () => { await password.warmUp() })
+  fastify.addHook('onReady', async () => {
+    policy.checkRoles()
+    await password.warmUp()
+  })
 
   await fastify.register(async function mfaLoginRoutes (routes) {
     setupMfaRoutes(routes)

@@ -47,7 +47,7 @@ export interface MfaLoginOptions {
     /** An ioredis client: counts are shared by every instance. @default in-memory */
     redis?: unknown
   } | false
-  /** bcrypt cost of the dummy hash compared for unknown users until a real hash shows the cost in use. @default 10 */
+  /** bcrypt cost of the dummy hash compared for unknown users: set it to the cost your password hashes use. @default 10 */
   bcryptCost?: number
   /** @default '/auth' */
   prefix?: string

@@ -1,33 +1,30 @@
 import type { FastifyRequest } from 'fastify'
-import type { Aal, MfaSessionState } from '@fastify-mfa/core'
-
-/**
- * Every privilege change gets a new session id (OWASP session fixation): the pre-login id,
- * and a pending login's id, never carry the signed-in state.
- */
-export async function establishSession (request: FastifyRequest, state: MfaSessionState): Promise<void> {
-  await request.session.regenerate()
-  request.session.set('mfa', state)
-}
+import type { Aal, FactorCheck, MfaSessionState } from '@fastify-mfa/core'
 
 export interface SignedIn {
   userId: string
   aal: Exclude<Aal, 0>
   amr: string[]
   authTime: number
-  mfaTime?: number
-  mfaMethod?: string
+  /** Checks the session already had (step-up keeps them). */
+  checks?: Record<string, FactorCheck>
+  /** The second factor just verified (epoch seconds `at`), recorded at its own level. */
+  check?: { method: string, aal: Exclude<Aal, 0>, at: number }
   enrollOnly?: boolean
   suggestEnrollment?: boolean
 }
 
+/** The session state of a finished sign-in or step-up; core's `sessions.establish` gives it a new session id. */
 export function signedInState (s: SignedIn): MfaSessionState {
+  const checks = { ...s.checks }
+  // A second factor after the password proves at least level 2.
+  if (s.check) checks[s.check.method] = { at: s.check.at, aal: s.check.aal === 3 ? 3 : 2 }
   return {
     userId: s.userId,
     aal: s.aal,
     amr: [...new Set(s.amr)],
     authTime: s.authTime,
-    ...(s.mfaTime !== undefined ? { mfaTime: s.mfaTime, mfaMethod: s.mfaMethod } : {}),
+    ...(Object.keys(checks).length > 0 ? { checks } : {}),
     ...(s.enrollOnly ? { enrollOnly: true } : {}),
     ...(s.suggestEnrollment ? { suggestEnrollment: true } : {})
   }

@@ -5,6 +5,8 @@ export interface PendingLogin {
   _id: string // sha256(mfaToken)
   userId: string
   methods: string[]
+  /** Success gives only an enrol-only session (the user's roles need a factor they do not have). */
+  enrollOnly?: boolean
   authTime: number // epoch seconds
   createdAt: Date
   expiresAt: Date
@@ -51,11 +53,11 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
   // lock state is the register's newest version (index `key_version`); login_locks holds only
   // accounts with failures on record.
   return {
-    async create (userId: string, methods: string[]): Promise<{ token: string, doc: PendingLogin }> {
+    async create (userId: string, methods: string[], enrollOnly: boolean): Promise<{ token: string, doc: PendingLogin }> {
       const token = randomToken()
       const now = mfa.now()
       const doc: PendingLogin = {
-        _id: sha256(token), userId, methods, authTime: Math.floor(now / 1000),
+        _id: sha256(token), userId, methods, ...(enrollOnly ? { enrollOnly } : {}), authTime: Math.floor(now / 1000),
         createdAt: new Date(now), expiresAt: new Date(now + opts.pendingTtl * 1000)
       }
       await pending.insertOne(doc)
@@ -70,8 +72,13 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
     // The attempts are left to expire with the login: removed early, a guess already in flight
     // would find its slot free again and be evaluated beyond the limit.
     discard: async (id: string) => { await pending.deleteOne({ _id: id }) },
-    async discardForUser (userId: string) {
-      for (const doc of await pending.find({ userId })) await this.discard(doc._id)
+    /** Ends the user's pending logins (a security change: a second step begun before it cannot finish). */
+    discardForUser: async (userId: string) => { await pending.deleteMany({ userId }) },
+    /** Account deletion: pending logins, the lock register and checks in flight. */
+    async forgetUser (userId: string) {
+      await pending.deleteMany({ userId })
+      await checks.deleteMany({ userId })
+      await locks.remove(`lock:${userId}`)
     },
     /**
      * Takes one of the pending login's attempts before its code is checked, so parallel guesses

@@ -14,7 +14,7 @@ export interface LoginApi {
 }
 
 export interface AdminApi {
-  /** Support-assisted recovery: removes factors, remembered devices and pending logins; new security stamp. */
+  /** Support-assisted recovery: removes factors, remembered devices and pending logins, ends every session of the user; new security stamp. */
   reset(userId: string, input: { actor: string, reason: string, request?: FastifyRequest }): Promise<void>
 }
 

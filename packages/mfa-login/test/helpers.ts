@@ -55,6 +55,7 @@ export async function buildLoginApp (t: Parameters<typeof buildTestApp>[0], setu
       for (const f of setup.factors ?? []) app.mfa.factors.register(f)
       app.get('/protected', { preHandler: app.mfa.require({ aal: 2 }) }, async () => ({ ok: true }))
       app.get('/mfa-manage', { preHandler: app.mfa.guards.manage }, async () => ({ ok: true }))
+      app.get('/mfa-enrol', { preHandler: app.mfa.guards.enrol }, async () => ({ ok: true }))
       // A host with its own password check hands over to mfa-login.
       app.post<{ Body: { userId: string } }>('/my-login', async (request, reply) => await app.mfa.login.begin(request, reply, request.body.userId))
     }

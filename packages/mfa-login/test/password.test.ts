@@ -10,15 +10,23 @@ async function passwordCheck (t: Test, cost: number) {
   return { compared, check: createPasswordCheck(cost) }
 }
 
-t.test('an unknown user costs one bcrypt comparison, at the cost the real hashes use', async (t) => {
-  const { compared, check } = await passwordCheck(t, 4)
+t.test('an unknown user costs one bcrypt comparison, at the configured cost', async (t) => {
+  const { compared, check } = await passwordCheck(t, 6)
   const alice: LoginUser = { id: 'alice', passwordHash: await bcrypt.hash('right password', 6) }
   t.equal(await check.matches(alice, 'wrong password', check.verifyBcrypt), false)
   t.match(compared, [/^\$2[aby]\$06\$/], 'a wrong password: one comparison with the stored hash')
   compared.length = 0
   t.equal(await check.matches(null, 'wrong password', check.verifyBcrypt), false)
-  t.match(compared, [/^\$2[aby]\$06\$/], 'an unknown user: one comparison with a dummy hash of the cost learned from real hashes')
+  t.match(compared, [/^\$2[aby]\$06\$/], 'an unknown user: one comparison with a dummy hash of the configured cost')
   t.notOk(compared.includes(alice.passwordHash as string))
+})
+
+t.test('regression: the dummy cost does not follow the hashes it sees (they could be the attacker\'s choice)', async (t) => {
+  const { compared, check } = await passwordCheck(t, 5)
+  await check.matches({ id: 'cheap', passwordHash: await bcrypt.hash('pw', 4) }, 'wrong', check.verifyBcrypt)
+  compared.length = 0
+  await check.matches(null, 'wrong', check.verifyBcrypt)
+  t.match(compared, [/^\$2[aby]\$05\$/], 'still the configured cost after a cheaper hash was seen')
 })
 
 t.test('a known user is checked by the given verifier only', async (t) => {

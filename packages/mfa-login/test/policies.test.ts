@@ -40,12 +40,28 @@ await eachStore(t, async (t, _store, kind) => {
     t.equal((await a.inject({ url: '/protected' })).statusCode, 401)
   })
 
-  t.test('a role needing WebAuthn, for a user without it: a session that can only enrol', async (t) => {
+  t.test('regression: a role needing WebAuthn, for a user with TOTP only: TOTP first, then a session that can only enrol', async (t) => {
     const { app } = await setup(t)
     await app.mfa.factors.get('webauthn')!.remove('admin') // the admin has TOTP only
     const a = agent(app)
+    t.match((await login(a, 'admin@example.com')).json(), { step: 'mfa', methods: ['totp'] }, 'the password alone gives nothing')
+    t.equal((await a.inject({ url: '/mfa-enrol' })).statusCode, 401)
+    t.match((await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'ok-admin' } })).json(),
+      { step: 'complete', aal: 2, enrollmentRequired: true })
+    t.equal((await a.inject({ url: '/protected' })).json().code, 'FST_MFA_ENROLLMENT_REQUIRED')
+    t.equal((await a.inject({ url: '/mfa-manage' })).json().code, 'FST_MFA_ENROLLMENT_REQUIRED', 'only the enrolment routes')
+    t.equal((await a.inject({ url: '/auth/events' })).json().code, 'FST_MFA_ENROLLMENT_REQUIRED')
+    t.equal((await a.inject({ url: '/mfa-enrol' })).statusCode, 200, 'fresh from the TOTP check: may add the key')
+  })
+
+  t.test('a role needing WebAuthn, for a user without any factor: the password gives a session that can only enrol', async (t) => {
+    const { app, keyUsers } = await setup(t)
+    keyUsers.delete('admin')
+    await app.mfa.factors.get('totp')!.remove('admin')
+    const a = agent(app)
     t.match((await login(a, 'admin@example.com')).json(), { step: 'complete', aal: 1, enrollmentRequired: true })
     t.equal((await a.inject({ url: '/protected' })).json().code, 'FST_MFA_ENROLLMENT_REQUIRED')
+    t.equal((await a.inject({ url: '/mfa-enrol' })).statusCode, 200)
   })
 
   t.test('a step-up with a method the role does not allow keeps the session enrol-only', async (t) => {
@@ -53,11 +69,13 @@ await eachStore(t, async (t, _store, kind) => {
     await key.factor.remove('admin') // the admin has TOTP only
     const a = agent(app)
     await login(a, 'admin@example.com')
+    await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'ok-admin' } })
     const stepUp = (method: string) => a.inject({ method: 'POST', url: '/auth/step-up/verify', payload: { method, code: 'ok-admin' } })
     t.equal((await stepUp('totp')).statusCode, 200)
     t.equal((await a.inject({ url: '/protected' })).json().code, 'FST_MFA_ENROLLMENT_REQUIRED', 'TOTP does not meet the admin policy')
     t.match((await a.inject({ url: '/auth/session' })).json(), { enrollOnly: true, fresh: true }, 'fresh enough to add the key')
     keyUsers.add('admin') // the admin adds a security key
+    t.match((await stepUp('totp')).json(), { code: 'FST_MFA_METHOD_NOT_ALLOWED', methods: ['webauthn'] }, 'once the key is there, TOTP no longer counts')
     t.equal((await stepUp('webauthn')).statusCode, 200)
     t.equal((await a.inject({ url: '/protected' })).statusCode, 200, 'a step-up with the key the role needs ends enrol-only')
   })
@@ -102,7 +120,8 @@ await eachStore(t, async (t, _store, kind) => {
     t.match((await login(late, 'oldie@example.com')).json(), { step: 'complete', aal: 1, enrollmentRequired: true })
     const guarded = await late.inject({ url: '/protected' })
     t.equal(guarded.json().code, 'FST_MFA_ENROLLMENT_REQUIRED')
-    t.equal((await late.inject({ url: '/mfa-manage' })).statusCode, 200, 'factor routes stay open to enrol')
+    t.equal((await late.inject({ url: '/mfa-enrol' })).statusCode, 200, 'enrolment routes stay open')
+    t.equal((await late.inject({ url: '/auth/events' })).json().code, 'FST_MFA_ENROLLMENT_REQUIRED', 'the rest does not')
   })
 
   t.test('step-up after freshAge refreshes mfaTime with a new session id', async (t) => {

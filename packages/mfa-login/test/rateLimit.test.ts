@@ -23,7 +23,7 @@ t.test('the per-address count spans the login, verify and step-up routes', async
   const server = await app(t, {})
   const ip = '192.0.2.50'
   t.equal((await attempt(server, ip)).statusCode, 401)
-  t.equal((await server.inject({ method: 'POST', url: '/auth/login/verify', remoteAddress: ip, payload: { method: 'totp', code: '1' } })).statusCode, 400)
+  t.equal((await server.inject({ method: 'POST', url: '/auth/login/verify', remoteAddress: ip, payload: { method: 'totp', code: '1' } })).statusCode, 403)
   t.equal((await server.inject({ method: 'POST', url: '/auth/step-up/verify', remoteAddress: ip, payload: { method: 'totp', code: '1' } })).statusCode, 401)
   t.equal((await attempt(server, ip)).statusCode, 429, 'the fourth request to any of them is over the limit')
   t.equal((await server.inject({ url: '/auth/session', remoteAddress: ip })).statusCode, 200, 'reading the session is not limited')

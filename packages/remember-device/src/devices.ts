@@ -1,8 +1,7 @@
 import type {} from '@fastify/cookie'
-import { randomToken, sha256, type MfaApi, type RememberDeviceApi } from '@fastify-mfa/core'
+import { deviceLabel, randomToken, sha256, type MfaApi, type RememberDeviceApi } from '@fastify-mfa/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { cookieSettings } from './cookieSettings.js'
-import { deviceLabel } from './deviceLabel.js'
 import type { ResolvedRememberDeviceOptions } from './options.js'
 import type { TrustedDeviceStore } from './store.js'
 

@@ -15,9 +15,10 @@ async function rememberDevice (fastify: FastifyInstance, options: RememberDevice
   const cookie = createDeviceCookie(opts)
 
   mfa.devices = createRememberDeviceApi(mfa, store, cookie, opts)
-  // check() already refuses devices issued under an older stamp; this only removes them at once.
-  mfa.on('security_stamp.changed', async (event) => {
-    if (event.userId !== null) await store.revokeAll(event.userId)
+  // check() already refuses devices issued under an older stamp; this removes them at once.
+  mfa.registerUserData({
+    securityChanged: async (userId) => { await store.revokeAll(userId) },
+    forget: async (userId) => { await store.revokeAll(userId) }
   })
   mfa.addSummary('devices', async (userId) => await store.countLive(userId, await mfa.users.securityStamp(userId)))
   await registerDeviceRoutes(fastify, opts.prefix, store, cookie)
@@ -32,5 +33,5 @@ export default mfaRememberDevice
 
 export type { RememberDeviceOptions, ResolvedRememberDeviceOptions } from './options.js'
 export type { TrustedDevice } from './store.js'
-export { deviceLabel } from './deviceLabel.js'
+export { deviceLabel } from '@fastify-mfa/core'
 export { cookieSettings, type DeviceCookieSettings, type RequestOrigin } from './cookieSettings.js'

@@ -12,7 +12,8 @@ export function fakeClock (startMs = Date.UTC(2030, 0, 1)) {
 /**
  * A host app for plugin tests: @fastify/cookie, @fastify/session, the given core plugin and the
  * plugins under test. `POST /__test/session` writes `request.session.mfa` (how a finished login
- * leaves it), so factor plugins can be tested without mfa-login. Closed in teardown.
+ * leaves it, recorded in core's session registry), so factor plugins can be tested without
+ * mfa-login. Closed in teardown.
  */
 export async function buildTestApp (t, { core, store, coreOptions = {}, plugins = [], clock = fakeClock(), logger = false, routes } = {}) {
   const app = Fastify({ logger })
@@ -21,8 +22,12 @@ export async function buildTestApp (t, { core, store, coreOptions = {}, plugins 
   await app.register(core, { store, encryptionKeys: [{ id: 'test', key: randomBytes(32) }], now: clock.now, ...coreOptions })
   for (const [plugin, options] of plugins) await app.register(plugin, options ?? {})
   app.post('/__test/session', async (request) => {
-    await request.session.regenerate()
-    request.session.set('mfa', request.body)
+    // Shorthand for one check: `mfaTime` + `mfaMethod` (+ `mfaAal`, default the session's aal, at least 2).
+    const { mfaTime, mfaMethod, mfaAal, ...state } = request.body
+    if (mfaTime !== undefined && state.checks === undefined) {
+      state.checks = { [mfaMethod ?? 'totp']: { at: mfaTime, aal: mfaAal ?? Math.max(2, state.aal ?? 2) } }
+    }
+    await app.mfa.sessions.establish(request, state)
     return { ok: true }
   })
   if (routes) await routes(app)

@@ -22,13 +22,13 @@ const emptyBody = { type: ['object', 'null'], additionalProperties: false, maxPr
 /** POST /totp/setup, POST /totp/confirm, DELETE /totp (SPEC §4, factor management). */
 export async function registerTotpRoutes (fastify: FastifyInstance, { store, checkCode, opts, prefix }: RouteDeps): Promise<void> {
   const mfa = fastify.mfa
-  const manage = mfa.guards.manage
+  const { enrol, manage } = mfa.guards
 
   await fastify.register(async function mfaTotpRoutes (routes) {
     setupMfaRoutes(routes)
 
     routes.post('/totp/setup', {
-      preHandler: manage,
+      preHandler: enrol,
       schema: {
         body: emptyBody,
         response: {
@@ -61,7 +61,7 @@ export async function registerTotpRoutes (fastify: FastifyInstance, { store, che
     })
 
     routes.post<{ Body: { code: string } }>('/totp/confirm', {
-      preHandler: manage,
+      preHandler: enrol,
       schema: {
         body: {
           type: 'object',
@@ -93,7 +93,7 @@ export async function registerTotpRoutes (fastify: FastifyInstance, { store, che
       const confirmed = await store.consumeSetup(userId, setup.secretRef)
       if (!confirmed) throw new totpErrors.FST_MFA_SETUP_EXPIRED()
       const replaced = await store.activate({ _id: userId, secret: confirmed.secret, secretRef: confirmed.secretRef, enabledAt: new Date(mfa.now()) })
-      // The old authenticator is gone: devices remembered while it was trusted stop working.
+      // The old authenticator is gone: what it opened (other sessions, remembered devices) ends.
       if (replaced) await mfa.securityStampChanged(userId, { request, reason: 'totp.replaced' })
       const backupCodes = await mfa.recoveryCodes?.issueIfNone(userId, request) ?? null
       await mfa.emit('totp.enabled', { userId, method: 'totp', request, details: { replaced } })
@@ -104,7 +104,7 @@ export async function registerTotpRoutes (fastify: FastifyInstance, { store, che
     routes.delete('/totp', { preHandler: manage }, async function totpDisable (request, reply) {
       const userId = request.mfa.userId!
       if (!await store.remove(userId)) throw new totpErrors.FST_MFA_NOT_ENROLLED()
-      await mfa.securityStampChanged(userId, { request, reason: 'totp.disabled' })
+      await mfa.factorRemoved(userId, { request, reason: 'totp.disabled' })
       await mfa.emit('totp.disabled', { userId, method: 'totp', request })
       return await reply.code(204).send()
     })

@@ -27,8 +27,8 @@ export function createWebAuthnApi (ctx: WebAuthnContext): WebAuthnApi {
     list: async (userId) => (await credentials.listByUser(userId)).map(viewOf),
     async remove (request: FastifyRequest, userId, credentialId) {
       if (!await credentials.remove(userId, credentialId)) return false
-      // Anything trusted because of this key (remembered devices) stops working.
-      await mfa.securityStampChanged(userId, { request, reason: 'webauthn.removed' })
+      // Anything trusted because of this key (other sessions, remembered devices) ends.
+      await mfa.factorRemoved(userId, { request, reason: 'webauthn.removed' })
       await mfa.emit('webauthn.removed', { userId, method: 'webauthn', request, details: { credentialId } })
       return true
     }

@@ -19,6 +19,8 @@ export interface ChallengeStore {
    * before the response is verified, so a failed or replayed response can never be retried with it.
    */
   consume(challenge: string, binding: ChallengeBinding): Promise<ConsumedChallenge>
+  /** Account deletion: the user's open challenges. */
+  removeForUser(userId: string): Promise<void>
 }
 
 export function createChallengeStore (collection: MfaCollection<ChallengeDocument>, now: () => number, ttlSeconds: number): ChallengeStore {
@@ -40,6 +42,7 @@ export function createChallengeStore (collection: MfaCollection<ChallengeDocumen
       // Tell an expired challenge from an unknown one (so the user is told to start again), and clear it.
       const expired = await consume(collection, bound)
       return { ok: false, reason: expired ? 'expired' : 'invalid' }
-    }
+    },
+    removeForUser: async (userId) => { await collection.deleteMany({ userId }) }
   }
 }

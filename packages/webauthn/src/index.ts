@@ -22,6 +22,7 @@ async function fastifyMfaWebAuthn (fastify: FastifyInstance, options: WebAuthnOp
   const api = createWebAuthnApi(ctx)
   mfa.webauthn = api
   mfa.factors.register(createWebAuthnFactor(ctx))
+  mfa.registerUserData({ forget: ctx.challenges.removeForUser })
   mfa.addSummary('webauthn', async (userId) => await ctx.credentials.countByUser(userId))
   await registerWebAuthnRoutes(fastify, api, ctx.credentials, opts.prefix)
 }

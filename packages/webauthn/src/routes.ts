@@ -15,13 +15,13 @@ export async function registerWebAuthnRoutes (fastify: FastifyInstance, api: Web
     setupMfaRoutes(routes)
 
     // Registration challenges are bound to the session (and user) that asked for them.
-    routes.post<{ Body: NameBody }>('/webauthn/register/options', { preHandler: guards.manage, schema: registerOptionsSchema },
+    routes.post<{ Body: NameBody }>('/webauthn/register/options', { preHandler: guards.enrol, schema: registerOptionsSchema },
       async (request) => await api.registrationOptions(request, request.mfa.userId!, request.session.sessionId, request.body?.name))
 
-    routes.post<{ Body: VerifyBody }>('/webauthn/register/verify', { preHandler: guards.manage, schema: registerVerifySchema },
+    routes.post<{ Body: VerifyBody }>('/webauthn/register/verify', { preHandler: guards.enrol, schema: registerVerifySchema },
       async (request) => await api.register(request, request.mfa.userId!, request.session.sessionId, request.body.response, request.body.name))
 
-    routes.get('/webauthn/credentials', { preHandler: guards.signedIn, schema: listSchema },
+    routes.get('/webauthn/credentials', { preHandler: guards.signedInOrEnrolling, schema: listSchema },
       async (request) => ({ credentials: await api.list(request.mfa.userId!) }))
 
     routes.patch<{ Params: IdParams, Body: { name: string } }>('/webauthn/credentials/:id', { preHandler: guards.signedIn, schema: renameSchema },

@@ -98,16 +98,14 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
       await mfa.emit('login.passkey_failed', { userId: result.userId, method: factor.id, request, details: { reason: 'user_verification_required' } })
       throw new errors.FST_MFA_USER_VERIFICATION_REQUIRED()
     }
-    await flow.assertNotLocked(result.userId)
-    const now = mfa.nowSeconds()
-    return await flow.complete(request, { userId: result.userId, aal: result.aal, amr: [...result.amr, 'mfa'], authTime: now, mfaTime: now, mfaMethod: factor.id })
+    return await flow.passkey(request, factor, result)
   })
 
   routes.post('/logout', async (request, reply) => {
     const state = request.session.get('mfa')
     if (state?.pending) await flow.discardPending(state.pending.id)
     if (state?.userId) await mfa.emit('logout', { userId: state.userId, request })
-    await request.session.destroy()
+    await mfa.sessions.signOut(request)
     return reply.code(204).send()
   })
 }

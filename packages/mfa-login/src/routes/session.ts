@@ -20,13 +20,15 @@ export async function sessionRoutes (routes: FastifyInstance): Promise<void> {
 
   /** `request.mfa` as JSON, plus the user's factors and whether to suggest enrolling one. */
   routes.get('/session', async (request) => {
-    const { isFresh: _isFresh, ...state } = request.mfa
+    await mfa.sessions.touch(request)
+    const { isFresh: _isFresh, checkedAt: _checkedAt, ...state } = request.mfa
     const userId = state.userId
     if (userId === null) return { ...state, factors: null, suggestEnrollment: false }
     const [factors, methods] = await Promise.all([mfa.summary(userId), mfa.factors.enrolled(userId)])
     const suggestEnrollment = methods.length === 0 &&
       (request.session.get('mfa')?.suggestEnrollment === true || await suspiciousSinceLastLogin(mfa, userId))
-    return { ...state, fresh: request.mfa.isFresh(mfa.options.freshAge), methods, factors, suggestEnrollment }
+    const freshAge = mfa.options.freshAge
+    return { ...state, fresh: request.mfa.isFresh(freshAge), freshAal3: request.mfa.isFresh(freshAge, { aal: 3 }), methods, factors, suggestEnrollment }
   })
 
   routes.get<{ Querystring: { limit: number } }>('/events', {
