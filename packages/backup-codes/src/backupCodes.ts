@@ -23,7 +23,8 @@ export interface BackupCodes {
   regenerate(userId: string, request?: FastifyRequest): Promise<string[]>
   issueIfNone(userId: string, request?: FastifyRequest): Promise<string[] | null>
   verify(userId: string, input: string, request?: FastifyRequest): Promise<FactorResult>
-  remove(userId: string): Promise<void>
+  /** Deletes all of the user's codes; true when the user had a set or a code. */
+  remove(userId: string): Promise<boolean>
   enrolledUserIds(): Promise<string[]>
   /** Computes the decoy hash ahead of the first attempt (called when the server becomes ready). */
   warmUp(): Promise<void>
@@ -49,17 +50,33 @@ export function createBackupCodes (mfa: MfaApi, opts: ResolvedBackupCodesOptions
     return { set: { _id: userId, setId, createdAt, count: codes.length }, codes }
   }
 
-  async function regenerate (userId: string, request?: FastifyRequest): Promise<string[]> {
+  /**
+   * Makes a new set current in place of `current`, the set the caller read (null: none yet); null
+   * when another request replaced it first. The new codes are stored before the race is decided, so
+   * the winner's set is complete the moment it becomes current. Of callers that read the same set,
+   * exactly one wins a claim by `_id` (its retirement, or the first set's `_id`): a conditional
+   * update would be read-then-write on some servers (docs/architecture.md, "Storage rules").
+   */
+  async function replaceSet (userId: string, current: BackupCodeSetDocument | null): Promise<string[] | null> {
     const { set, codes } = await storeNewSet(userId)
-    const previous = await store.replaceSet(set)
-    if (previous && previous.setId !== set.setId) await store.deleteSetCodes(userId, previous.setId)
-    // Two regenerations at once: only the one whose set is current may show its codes.
-    if ((await store.currentSet(userId))?.setId !== set.setId) {
+    const won = current ? await store.retireSet(userId, current.setId, set.createdAt) : await store.claimFirstSet(set)
+    if (!won) {
       await store.deleteSetCodes(userId, set.setId)
-      throw new errors.FST_MFA_BACKUP_CODES_CONFLICT()
+      return null
     }
-    await emit('backup_codes.regenerated', userId, request, { count: codes.length })
+    if (current) {
+      await store.writeSet(set)
+      await store.deleteSetCodes(userId, current.setId)
+    }
     return codes.map(formatBackupCode)
+  }
+
+  async function regenerate (userId: string, request?: FastifyRequest): Promise<string[]> {
+    const codes = await replaceSet(userId, await store.currentSet(userId))
+    // The loser's codes were never current: it must not show them.
+    if (!codes) throw new errors.FST_MFA_BACKUP_CODES_CONFLICT()
+    await emit('backup_codes.regenerated', userId, request, { count: codes.length })
+    return codes
   }
 
   async function status (userId: string): Promise<BackupCodeStatus> {
@@ -72,22 +89,12 @@ export function createBackupCodes (mfa: MfaApi, opts: ResolvedBackupCodesOptions
     status,
     regenerate,
     async issueIfNone (userId, request) {
-      if ((await status(userId)).remaining > 0) return null
-      if (await store.currentSet(userId)) {
-        try {
-          return await regenerate(userId, request)
-        } catch (err) {
-          if (err instanceof errors.FST_MFA_BACKUP_CODES_CONFLICT) return null
-          throw err
-        }
-      }
-      const { set, codes } = await storeNewSet(userId)
-      if (!await store.claimFirstSet(set)) {
-        await store.deleteSetCodes(userId, set.setId)
-        return null
-      }
-      await emit('backup_codes.created', userId, request, { count: codes.length })
-      return codes.map(formatBackupCode)
+      const current = await store.currentSet(userId)
+      if (current && await store.remaining(userId, current.setId) > 0) return null
+      // Replacing exactly the set found empty: of two first enrolments at once, one issues codes.
+      const codes = await replaceSet(userId, current)
+      if (codes) await emit(current ? 'backup_codes.regenerated' : 'backup_codes.created', userId, request, { count: codes.length })
+      return codes
     },
 
     async verify (userId, input, request) {
@@ -112,7 +119,7 @@ export function createBackupCodes (mfa: MfaApi, opts: ResolvedBackupCodesOptions
       return { ok: true, userId, amr: ['rec'], aal: 2 }
     },
 
-    remove: async (userId) => { await store.removeUser(userId) },
+    remove: async (userId) => await store.removeUser(userId),
     warmUp: async () => { await decoy() },
 
     async enrolledUserIds () {

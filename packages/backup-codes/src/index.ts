@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { createBackupCodes } from './backupCodes.js'
+import { createBackupCodes, FACTOR_ID } from './backupCodes.js'
 import { backupCodeFactor } from './factor.js'
 import { resolveOptions, type BackupCodesOptions } from './options.js'
 import { registerBackupCodeRoutes } from './routes.js'
@@ -10,7 +10,14 @@ async function fastifyMfaBackupCodes (fastify: FastifyInstance, options: BackupC
   const opts = resolveOptions(options, fastify)
   const backupCodes = createBackupCodes(fastify.mfa, opts)
   fastify.mfa.factors.register(backupCodeFactor(backupCodes))
-  fastify.mfa.recoveryCodes = { issueIfNone: backupCodes.issueIfNone }
+  fastify.mfa.recoveryCodes = {
+    issueIfNone: backupCodes.issueIfNone,
+    // Core calls this when the user's last primary factor goes: codes must not outlive it (SPEC §8).
+    async remove (userId, request) {
+      if (!await backupCodes.remove(userId)) return
+      await fastify.mfa.emit('backup_codes.removed', { userId, method: FACTOR_ID, request, details: { reason: 'no_primary_factor' } })
+    }
+  }
   fastify.mfa.backupCodes = backupCodes
   fastify.mfa.addSummary('backupCodes', async (userId) => ({ remaining: (await backupCodes.status(userId)).remaining }))
   fastify.addHook('onReady', backupCodes.warmUp)

@@ -10,8 +10,11 @@ export interface BackupCodesOptions {
   lowThreshold?: number
   /** Prefix of the routes. @default fastify.mfa.options.prefix ('/mfa') */
   prefix?: string
-  /** Collection names, before the core `collectionPrefix`. @default { codes: 'backup_codes', sets: 'backup_code_sets' } */
-  collections?: { codes?: string, sets?: string }
+  /**
+   * Collection names, before the core `collectionPrefix`.
+   * @default { codes: 'backup_codes', sets: 'backup_code_sets', retired: 'backup_code_sets_retired' }
+   */
+  collections?: { codes?: string, sets?: string, retired?: string }
 }
 
 export interface ResolvedBackupCodesOptions {
@@ -19,7 +22,14 @@ export interface ResolvedBackupCodesOptions {
   cost: number
   lowThreshold: number
   prefix: string
-  collections: { codes: string, sets: string }
+  collections: BackupCodeCollections
+}
+
+export interface BackupCodeCollections {
+  codes: string
+  sets: string
+  /** One claim per replaced set, so of racing regenerations exactly one replaces it. */
+  retired: string
 }
 
 const { fail, wholeNumber } = optionChecks('@fastify-mfa/backup-codes')
@@ -35,9 +45,14 @@ export function resolveOptions (options: BackupCodesOptions, fastify: FastifyIns
   if (!wholeNumber(lowThreshold, 0, count)) fail('option "lowThreshold" must be a whole number from 0 to "count"')
   if (typeof prefix !== 'string' || !prefix.startsWith('/')) fail('option "prefix" must be a path starting with "/"')
   if (typeof collections !== 'object' || collections === null) fail('option "collections" must be an object')
-  const names = { codes: collections.codes ?? 'backup_codes', sets: collections.sets ?? 'backup_code_sets' }
-  if (!COLLECTION_NAME.test(names.codes) || !COLLECTION_NAME.test(names.sets) || names.codes === names.sets) {
-    fail('option "collections" needs two different names of letters, digits and underscores')
+  const names: BackupCodeCollections = {
+    codes: collections.codes ?? 'backup_codes',
+    sets: collections.sets ?? 'backup_code_sets',
+    retired: collections.retired ?? 'backup_code_sets_retired'
+  }
+  const values = Object.values(names)
+  if (!values.every((name) => typeof name === 'string' && COLLECTION_NAME.test(name)) || new Set(values).size !== values.length) {
+    fail('option "collections" needs three different names of letters, digits and underscores')
   }
   return { count, cost, lowThreshold, prefix, collections: names }
 }

@@ -1,4 +1,5 @@
-import { claim, consume, isDuplicateKeyError, type IndexSpec, type MfaApi, type MfaCollection, type StoredDocument } from '@fastify-mfa/core'
+import { claim, consume, type IndexSpec, type MfaApi, type MfaCollection, type StoredDocument } from '@fastify-mfa/core'
+import type { BackupCodeCollections } from './options.js'
 
 /** One stored code. `_id` is `${userId}:${setId}:${hint}`, so a typed code names its one document. */
 export interface BackupCodeDocument extends StoredDocument {
@@ -18,9 +19,21 @@ export interface BackupCodeSetDocument extends StoredDocument {
   count: number
 }
 
+/**
+ * A set that was replaced (`_id` is `${userId}:${setId}`). Claiming it is what lets one regeneration
+ * replace the set it read; kept until the user is removed, so a late claim of the same set fails.
+ */
+export interface RetiredSetDocument extends StoredDocument {
+  userId: string
+  setId: string
+  retiredAt: Date
+}
+
 export const codeIndexes: IndexSpec[] = [{ name: 'user_set', key: { userId: 1, setId: 1 } }]
+export const retiredIndexes: IndexSpec[] = [{ name: 'user', key: { userId: 1 } }]
 
 export const codeId = (userId: string, setId: string, hint: string): string => `${userId}:${setId}:${hint}`
+export const retiredId = (userId: string, setId: string): string => `${userId}:${setId}`
 
 export interface BackupCodeStore {
   currentSet(userId: string): Promise<BackupCodeSetDocument | null>
@@ -29,24 +42,24 @@ export interface BackupCodeStore {
   consumeCode(id: string): Promise<boolean>
   remaining(userId: string, setId: string): Promise<number>
   insertCodes(codes: BackupCodeDocument[]): Promise<void>
-  /** Points the user at `set` in one write; returns the set it replaced (for cleanup only). */
-  replaceSet(set: BackupCodeSetDocument): Promise<BackupCodeSetDocument | null>
   /** Makes `set` current only when the user has no set yet (core `claim`). */
   claimFirstSet(set: BackupCodeSetDocument): Promise<boolean>
+  /** Claims the replacement of the user's set `setId`; of concurrent callers exactly one gets true (core `claim`). */
+  retireSet(userId: string, setId: string, at: Date): Promise<boolean>
+  /** Points the user at `set` in one write. Only the caller that retired the previous set may call it. */
+  writeSet(set: BackupCodeSetDocument): Promise<void>
   deleteSetCodes(userId: string, setId: string): Promise<void>
-  removeUser(userId: string): Promise<void>
+  /** Deletes the user's set, codes and retired sets; true when there was a set or a code. */
+  removeUser(userId: string): Promise<boolean>
   allSets(): Promise<BackupCodeSetDocument[]>
 }
 
-export function createBackupCodeStore (mfa: MfaApi, names: { codes: string, sets: string }): BackupCodeStore {
+export function createBackupCodeStore (mfa: MfaApi, names: BackupCodeCollections): BackupCodeStore {
   const codes: MfaCollection<BackupCodeDocument> = mfa.collection(names.codes)
   const sets: MfaCollection<BackupCodeSetDocument> = mfa.collection(names.sets)
+  const retired: MfaCollection<RetiredSetDocument> = mfa.collection(names.retired)
   mfa.ensureIndexes(codes, codeIndexes)
-
-  const upsertSet = async (set: BackupCodeSetDocument): Promise<BackupCodeSetDocument | null> =>
-    await sets.findOneAndUpdate({ _id: set._id },
-      { $set: { setId: set.setId, createdAt: set.createdAt, count: set.count } },
-      { upsert: true, returnDocument: 'before' })
+  mfa.ensureIndexes(retired, retiredIndexes)
 
   return {
     currentSet: async (userId) => await sets.findOne({ _id: userId }),
@@ -54,22 +67,19 @@ export function createBackupCodeStore (mfa: MfaApi, names: { codes: string, sets
     consumeCode: async (id) => (await consume(codes, { _id: id })) !== null,
     remaining: async (userId, setId) => await codes.countDocuments({ userId, setId }),
     insertCodes: async (docs) => { await codes.insertMany(docs) },
-    async replaceSet (set) {
-      // One write swaps the set, so every older code stops matching at once. Validity rests on the
-      // set id (checked again after each consume), not on this returning the exact previous set.
-      try {
-        return await upsertSet(set)
-      } catch (err) {
-        // Two first-time upserts may both try the insert; the loser updates the winner's document.
-        if (!isDuplicateKeyError(err)) throw err
-        return await upsertSet(set)
-      }
-    },
     claimFirstSet: async (set) => await claim(sets, set),
+    retireSet: async (userId, setId, at) => await claim(retired, { _id: retiredId(userId, setId), userId, setId, retiredAt: at }),
+    async writeSet (set) {
+      // A plain write, not a conditional one: the retirement claim already picked the one writer.
+      // Upsert, so a removal between the read and this write does not leave the shown codes dead.
+      await sets.updateOne({ _id: set._id }, { $set: { setId: set.setId, createdAt: set.createdAt, count: set.count } }, { upsert: true })
+    },
     deleteSetCodes: async (userId, setId) => { await codes.deleteMany({ userId, setId }) },
     async removeUser (userId) {
-      await sets.deleteOne({ _id: userId })
-      await codes.deleteMany({ userId })
+      // The set first: from then on no code of the user matches, whatever is left to delete.
+      const removed = await sets.deleteOne({ _id: userId }) + await codes.deleteMany({ userId })
+      await retired.deleteMany({ userId })
+      return removed > 0
     },
     allSets: async () => await sets.find({})
   }

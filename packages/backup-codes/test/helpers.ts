@@ -57,7 +57,9 @@ export async function setup (t: Test, store: unknown, opts: SetupOptions = {}): 
 /** An agent signed in as `userId` with a second factor checked just now. */
 export async function freshUser (app: FastifyInstance, clock: FakeClock, userId = 'u1') {
   const user = agent(app)
-  await user.signIn({ userId, aal: 2, amr: ['pwd', 'otp', 'mfa'], authTime: nowSec(clock), mfaTime: nowSec(clock), mfaMethod: 'totp' })
+  const at = nowSec(clock)
+  // `checks` is core's per-factor record of second-factor checks; mfaTime/mfaMethod its earlier form.
+  await user.signIn({ userId, aal: 2, amr: ['pwd', 'otp', 'mfa'], authTime: at, checks: { totp: { at, aal: 2 } }, mfaTime: at, mfaMethod: 'totp' })
   return user
 }
 

@@ -10,7 +10,8 @@ t.test('options are validated when the plugin starts', async (t) => {
     [{ cost: 3 }, /"cost"/], [{ cost: 32 }, /"cost"/],
     [{ lowThreshold: -1 }, /"lowThreshold"/], [{ count: 5, lowThreshold: 6 }, /"lowThreshold"/],
     [{ prefix: 'mfa' }, /"prefix"/],
-    [{ collections: { codes: 'a b' } }, /"collections"/], [{ collections: { codes: 'x', sets: 'x' } }, /"collections"/]
+    [{ collections: { codes: 'a b' } }, /"collections"/], [{ collections: { codes: 'x', sets: 'x' } }, /"collections"/],
+    [{ collections: { retired: 'backup_codes' } }, /"collections"/], [{ collections: { retired: 7 } }, /"collections"/]
   ] as const) {
     await t.rejects(setup(t, 'memory', { options: options as object }), { name: 'TypeError', message: pattern }, JSON.stringify(options))
   }
@@ -18,12 +19,19 @@ t.test('options are validated when the plugin starts', async (t) => {
 
 t.test('prefix and collection names are configurable', async (t) => {
   await eachStore(t, async (t, store) => {
-    const { app, clock } = await setup(t, store, { options: { prefix: '/account/recovery', collections: { codes: 'rc', sets: 'rc_sets' } } })
+    const collections = { codes: 'rc', sets: 'rc_sets', retired: 'rc_retired' }
+    const { app, clock } = await setup(t, store, { options: { prefix: '/account/recovery', collections } })
     const user = await freshUser(app, clock)
-    const res = await user.inject({ method: 'POST', url: '/account/recovery/backup-codes', payload: {} })
-    t.equal(res.statusCode, 200)
+    for (let i = 0; i < 2; i++) {
+      const res = await user.inject({ method: 'POST', url: '/account/recovery/backup-codes', payload: {} })
+      t.equal(res.statusCode, 200)
+    }
     t.equal(await app.mfa.collection('rc').countDocuments({}), 10)
-    t.equal(await app.mfa.collection('backup_codes').countDocuments({}), 0)
+    t.equal(await app.mfa.collection('rc_sets').countDocuments({}), 1)
+    t.equal(await app.mfa.collection('rc_retired').countDocuments({}), 1, 'the first set was retired')
+    for (const name of ['backup_codes', 'backup_code_sets', 'backup_code_sets_retired']) {
+      t.equal(await app.mfa.collection(name).countDocuments({}), 0, `${name} unused`)
+    }
   })
 })
 

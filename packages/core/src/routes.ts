@@ -30,7 +30,7 @@ export async function registerCoreRoutes (fastify: FastifyInstance, prefix: stri
     }, async (request) => await fastify.mfa.summary(request.mfa.userId!))
 
     routes.get('/sessions', { preHandler: guards.signedIn, schema: { response: { 200: { type: 'array', items: sessionView } } } }, async (request) => {
-      await sessions.touch(request)
+      if (!await sessions.touch(request)) throw new errors.FST_MFA_UNAUTHENTICATED()
       return await sessions.list(request.mfa.userId!, request)
     })
 

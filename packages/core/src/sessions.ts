@@ -58,8 +58,8 @@ export interface SessionRegistry {
    * state without a user drops the old record. Throws 401 when the session was ended meanwhile.
    */
   establish(request: FastifyRequest, state: MfaSessionState): Promise<void>
-  /** Records that the session was seen (at most every few minutes); ends it when its record is gone. */
-  touch(request: FastifyRequest): Promise<void>
+  /** Records that the session was seen (at most every few minutes); ends it (false) when its record is gone. */
+  touch(request: FastifyRequest): Promise<boolean>
   /** Signs the request's session out: its record and the session itself. */
   signOut(request: FastifyRequest): Promise<void>
   list(userId: string, request?: FastifyRequest): Promise<SessionView[]>
@@ -144,14 +144,15 @@ export function createSessionRegistry (records: MfaCollection<SessionRecord>, cr
 
     async touch (request) {
       const state = request.session?.get('mfa')
-      if (!state?.sid || typeof state.userId !== 'string' || nowSec() - (state.seenAt ?? 0) < SEEN_EVERY) return
+      if (!state?.sid || typeof state.userId !== 'string' || nowSec() - (state.seenAt ?? 0) < SEEN_EVERY) return true
       const updated = await records.updateOne({ _id: state.sid, userId: state.userId }, { $set: { lastSeenAt: new Date(opts.now()), ip: request.ip } })
       if (updated.matchedCount === 0) {
         // The record was ended but the session store kept (or brought back) the session: end it now.
         await request.session.destroy()
-        return
+        return false
       }
       request.session.set('mfa', { ...state, seenAt: nowSec() })
+      return true
     },
 
     async signOut (request) {

@@ -83,3 +83,58 @@ t.test('require() validates its options', async (t) => {
   t.throws(() => app.mfa.require({ aal: 4 as 2 }), /aal/)
   t.throws(() => app.mfa.require({ maxAge: -1 }), /maxAge/)
 })
+
+t.test('regression: freshness is per level — a TOTP check does not refresh an old WebAuthn (aal 3) check', async (t) => {
+  const clock = fakeClock()
+  const app = await buildTestApp(t, {
+    core: mfaCore, store: 'memory', clock,
+    routes: (app) => {
+      app.get('/aal3-fresh', { preHandler: app.mfa.require({ aal: 3, maxAge: 300 }) }, async () => ({ ok: true }))
+      app.get('/aal2-fresh', { preHandler: app.mfa.require({ aal: 2, maxAge: 300 }) }, async () => ({ ok: true }))
+    }
+  })
+  const user = agent(app)
+  const now = nowSec(clock)
+  await user.signIn({ userId: 'u1', aal: 3, amr: ['pwd', 'hwk', 'otp', 'mfa'], authTime: now - 3600, checks: { webauthn: { at: now - 3600, aal: 3 }, totp: { at: now, aal: 2 } } })
+  const res = await user.inject({ url: '/aal3-fresh' })
+  t.equal(res.statusCode, 403, 'the session is aal 3, but its level-3 check is an hour old')
+  t.match(res.json(), { code: 'FST_MFA_STEP_UP_REQUIRED' })
+  t.equal((await user.inject({ url: '/aal2-fresh' })).statusCode, 200, 'the TOTP check is fresh for level 2')
+  await user.signIn({ userId: 'u1', aal: 3, amr: ['pwd', 'hwk', 'mfa'], authTime: now, checks: { webauthn: { at: now, aal: 3 } } })
+  t.equal((await user.inject({ url: '/aal3-fresh' })).statusCode, 200, 'a fresh level-3 check')
+})
+
+t.test('methods: a check by one of them counts even when a later check used another method', async (t) => {
+  const { user, clock } = await setup(t)
+  const now = nowSec(clock)
+  await user.signIn({ userId: 'u1', aal: 3, amr: ['pwd', 'hwk', 'otp', 'mfa'], authTime: now, checks: { webauthn: { at: now - 10, aal: 3 }, totp: { at: now, aal: 2 } } })
+  t.equal((await user.inject({ url: '/admin' })).statusCode, 200)
+})
+
+t.test('regression: config.mfa guards routes declared before core, at the root and in encapsulated plugins', async (t) => {
+  const Fastify = (await import('fastify')).default
+  const cookie = (await import('@fastify/cookie')).default
+  const session = (await import('@fastify/session')).default
+  const app = Fastify()
+  app.get('/early-root', { config: { mfa: { aal: 2 } } }, async () => ({ open: true }))
+  await app.register(async (child) => { child.get('/early-child', { config: { mfa: { aal: 1 } } }, async () => ({ open: true })) })
+  await app.register(cookie)
+  await app.register(session, { secret: 'x'.repeat(32), cookie: { secure: false } })
+  await app.register(mfaCore, { store: 'memory', encryptionKeys: [{ id: 'k', key: Buffer.alloc(32, 1) }] })
+  app.get('/late', { config: { mfa: { aal: 2 } } }, async () => ({ open: true }))
+  await app.ready()
+  t.teardown(() => app.close())
+  for (const url of ['/early-root', '/early-child', '/late']) {
+    const res = await app.inject({ url })
+    t.equal(res.statusCode, 401, `${url} is guarded`)
+    t.equal(res.json().code, 'FST_MFA_UNAUTHENTICATED')
+  }
+})
+
+t.test('a bad config.mfa on a route declared after core fails the start', async (t) => {
+  const clock = fakeClock()
+  await t.rejects(buildTestApp(t, {
+    core: mfaCore, store: 'memory', clock,
+    routes: (app) => { app.get('/bad', { config: { mfa: { aal: 5 as 2 } } }, async () => ({})) }
+  }), /aal/)
+})
