@@ -12,8 +12,11 @@ import backupCodes from '@fastify-mfa/backup-codes'
 import webauthn from '@fastify-mfa/webauthn'
 import rememberDevice from '@fastify-mfa/remember-device'
 import mfaLogin from '@fastify-mfa/mfa-login'
+import { accountRoutes } from './accountRoutes.js'
+import { adminRoleCheck, adminRoutes } from './adminRoutes.js'
 import type { AppConfig } from './config.js'
 import { pageRoutes } from './pages.js'
+import { securityHeaders, setupAppRoutes } from './security.js'
 import { CollectionSessionStore, sessionIndexes, type SessionDocument } from './sessionStore.js'
 import { createUsers, PASSWORD_COST } from './users.js'
 
@@ -28,7 +31,10 @@ const assets: Record<string, [string, string]> = {
 
 /** Builds the example host app. `store` overrides MONGODB_URI (tests share one store between instances). */
 export async function buildApp (config: AppConfig, overrides: { store?: MfaStore, logger?: FastifyServerOptions['logger'], now?: () => number } = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: overrides.logger ?? { level: 'info' }, trustProxy: false })
+  // A hop count works at run time (proxy-addr) but is missing from Fastify's types: the same, as a function.
+  const hops = config.trustProxy
+  const trustProxy = typeof hops === 'number' ? (_address: string, hop: number) => hop < hops : hops
+  const app = Fastify({ logger: overrides.logger ?? { level: 'info' }, trustProxy })
   let store = overrides.store
   let client: MongoClient | null = null
   if (!store && config.mongodbUri) {
@@ -44,15 +50,26 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
   if (redis) app.addHook('onClose', async () => { await redis.quit() })
   const users = createUsers(store, config.adminEmails)
   const secure = config.origin.startsWith('https://')
+  await securityHeaders(app, { secure })
   await app.register(cookie)
   const sessions = store.collection<SessionDocument>('sessions')
+  const sessionStore = new CollectionSessionStore(sessions)
   await app.register(session, {
     secret: config.sessionSecret,
     saveUninitialized: false,
+    // Over HTTPS the __Host- prefix makes browsers refuse the cookie unless it is Secure, on path /
+    // and without Domain, so a sibling subdomain or a plain-http page cannot plant or overwrite it.
+    cookieName: secure ? '__Host-sid' : 'sessionId',
     cookie: { secure, httpOnly: true, sameSite: 'lax', path: '/', maxAge: 8 * 3600 * 1000 },
-    store: new CollectionSessionStore(sessions)
+    store: sessionStore
   })
-  await app.register(mfaCore, { store, encryptionKeys: [{ id: 'k1', key: config.encryptionKey }], freshAge: config.freshAge, ...(overrides.now ? { now: overrides.now } : {}) })
+  // Before core: its `config: { mfa }` guard is a root onRequest hook, and the role comes first.
+  app.addHook('onRequest', adminRoleCheck(users))
+  await app.register(mfaCore, {
+    store, encryptionKeys: [{ id: 'k1', key: config.encryptionKey }], freshAge: config.freshAge,
+    // sessionStore: so a security change also ends sessions outside a request (a support job).
+    origins: [config.origin], sessionStore, ...(overrides.now ? { now: overrides.now } : {})
+  })
   // Expired sessions and tombstones go like the MFA collections' expired documents (TTL index, or core's sweep).
   app.mfa.ensureIndexes(sessions, sessionIndexes)
   await app.register(backupCodes, {})
@@ -70,6 +87,9 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
     mode: config.mode,
     gracePeriod: config.graceDays,
     bcryptCost: PASSWORD_COST,
+    // Admins sign in with a security key or passkey; one with only an authenticator app proves it,
+    // then gets a session that can only add a key.
+    roles: { admin: { methods: ['webauthn'] } },
     rateLimit: { max: config.authRateLimit, ...(redis ? { redis } : {}) }
   })
   app.addHook('onReady', users.ensureIndexes)
@@ -80,17 +100,10 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
     if (!asset) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'No such asset' })
     return reply.type(asset[1]).header('cache-control', 'no-cache').send(await readFile(asset[0]))
   })
-  app.post<{ Body: { email: string, password: string } }>('/api/signup', {
-    schema: {
-      body: {
-        type: 'object', additionalProperties: false, required: ['email', 'password'],
-        properties: { email: { type: 'string', format: 'email', maxLength: 254 }, password: { type: 'string', minLength: 8, maxLength: 200 } }
-      }
-    }
-  }, async (request, reply) => {
-    const user = await users.signup(request.body.email, request.body.password)
-    if (!user) return reply.code(409).send({ statusCode: 409, code: 'APP_EMAIL_TAKEN', error: 'Conflict', message: 'An account with this email exists; sign in instead' })
-    return reply.code(201).send({ id: user.id, email: user.email })
+  await app.register(async function appJsonRoutes (api) {
+    setupAppRoutes(api, { origins: [config.origin] })
+    await accountRoutes(api, { config, users, redis })
+    await adminRoutes(api, { config, users })
   })
   await pageRoutes(app, { users })
   return app

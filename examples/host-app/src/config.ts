@@ -15,6 +15,16 @@ export interface AppConfig {
   mode: 'optional' | 'required'
   graceDays: number
   authRateLimit: number
+  /** Sign-ups a minute from one address (`SIGNUP_RATE_LIMIT`). @default 10 */
+  signupRateLimit: number
+  /**
+   * Fastify's `trustProxy` (`TRUST_PROXY`): `true`, a number of hops, or addresses/CIDRs of the proxies.
+   * Needed behind a TLS-terminating proxy: the app itself serves plain HTTP, and the secure session
+   * cookie is only sent on requests Fastify sees as HTTPS. Off by default, so X-Forwarded-For
+   * cannot be forged to dodge the per-address rate limits.
+   * @default false
+   */
+  trustProxy: boolean | number | string[]
   adminEmails: string[]
   warnings: string[]
 }
@@ -25,6 +35,13 @@ function int (env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = Number(raw)
   if (!Number.isInteger(value) || value < 0) throw new TypeError(`${name} must be a whole number, got "${raw}"`)
   return value
+}
+
+function trustProxy (raw: string | undefined): AppConfig['trustProxy'] {
+  if (raw === undefined || raw === '' || raw === 'false') return false
+  if (raw === 'true') return true
+  if (/^\d+$/.test(raw)) return Number(raw)
+  return raw.split(',').map((a) => a.trim()).filter(Boolean)
 }
 
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -47,19 +64,28 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const mode = env.MFA_MODE ?? 'optional'
   if (mode !== 'optional' && mode !== 'required') throw new TypeError('MFA_MODE must be "optional" or "required"')
+  const signupRateLimit = int(env, 'SIGNUP_RATE_LIMIT', 10)
+  if (signupRateLimit === 0) throw new TypeError('SIGNUP_RATE_LIMIT must be at least 1')
+  const origin = env.ORIGIN || `http://localhost:${port}`
+  const proxies = trustProxy(env.TRUST_PROXY)
+  if (origin.startsWith('https://') && proxies === false) {
+    warnings.push('ORIGIN is https:// but TRUST_PROXY is not set: the app serves plain HTTP, so behind a TLS proxy set TRUST_PROXY or the secure session cookie is never sent')
+  }
   return {
     port,
     host: env.HOST || '127.0.0.1',
     mongodbUri: env.MONGODB_URI || null,
     redisUrl: env.REDIS_URL || null,
     rpId: env.RP_ID || 'localhost',
-    origin: env.ORIGIN || `http://localhost:${port}`,
+    origin,
     sessionSecret,
     encryptionKey,
     freshAge: int(env, 'MFA_FRESH_AGE', 300),
     mode,
     graceDays: int(env, 'MFA_GRACE_DAYS', 7),
     authRateLimit: int(env, 'AUTH_RATE_LIMIT', 30),
+    signupRateLimit,
+    trustProxy: proxies,
     adminEmails: (env.ADMIN_EMAILS ?? '').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean),
     warnings
   }

@@ -15,7 +15,31 @@ function layout (request: FastifyRequest, title: string, page: string, body: str
 <script src="/assets/webauthn.js"></script><script src="/assets/app.js" type="module"></script></body></html>`
 }
 
+/** Support-assisted recovery: POST /admin/users/reset-mfa (SPEC §8). */
+const supportRecovery = `
+    <section class="card" id="reset-mfa"><h2>Support-assisted recovery</h2>
+      <p class="muted">For a user who lost every second factor and proved who they are another way. Their factors, backup codes and
+      remembered devices are removed and every session of theirs ends; they sign in with their password and set up a factor again.
+      The reset, your name and the reason are kept in the audit log and shown to the user.</p>
+      <form id="reset-mfa-form"><label>User's email <input name="email" type="email" maxlength="254" required></label>
+      <label>Reason <textarea name="reason" rows="3" maxlength="500" required placeholder="e.g. ticket #1234: lost phone, identity checked by video call"></textarea></label>
+      <p class="actions"><button type="submit" class="danger">Reset second factors</button></p><p class="error" data-error></p><p data-result role="status"></p></form></section>`
+
 const METHOD_NAMES: Record<string, string> = { totp: 'Authenticator app', webauthn: 'Security key or passkey', 'backup-code': 'Backup codes' }
+
+/** The settings cards past enrolment: devices, sessions, password, events, account deletion. */
+const accountCards = `
+    <section class="card" id="devices"><h2>Remembered devices</h2><p class="muted">Browsers where you ticked “remember this device” skip the second factor for 30 days.</p><ul data-list></ul>
+      <p class="actions"><button type="button" data-action="revoke-all" class="secondary">Forget all devices</button></p></section>
+    <section class="card" id="sessions"><h2>Signed-in sessions</h2><p class="muted">Browsers and apps signed in to your account now.</p><ul data-list></ul>
+      <p class="actions"><button type="button" data-action="end-other-sessions" class="secondary">Sign out all other sessions</button></p></section>
+    <section class="card" id="password"><h2>Change password</h2><p class="muted">Every other session is signed out, and remembered devices ask for the second factor again.</p>
+      <form id="password-change"><label>Current password <input name="currentPassword" type="password" autocomplete="current-password" maxlength="200" required></label>
+      <label>New password <input name="newPassword" type="password" autocomplete="new-password" minlength="8" maxlength="200" required></label>
+      <p class="actions"><button type="submit">Change password</button></p><p class="error" data-error></p></form></section>
+    <section class="card" id="events"><h2>Recent security events</h2><ol data-list></ol></section>
+    <section class="card" id="account"><h2>Delete account</h2><p class="muted">Deletes your account, its second factors and its security history, and signs you out everywhere. This cannot be undone.</p>
+      <p class="actions"><button type="button" data-action="delete-account" class="danger">Delete account</button></p></section>`
 
 const send = (reply: FastifyReply, html: string) => reply.type('text/html; charset=utf-8').send(html)
 
@@ -53,21 +77,21 @@ export async function pageRoutes (app: FastifyInstance, { users }: { users: Retu
 
   app.get('/settings/security', async (request, reply) => {
     if (request.mfa.userId === null) return reply.redirect('/login')
+    // An enrol-only session reaches only the enrolment routes: the other cards are not shown at all.
+    const enrollOnly = request.mfa.enrollOnly
     return send(reply, layout(request, 'Security', 'security', `
-    <h1>Security settings</h1><div id="nudge"></div>
+    <h1${enrollOnly ? ' data-enroll-only' : ''}>Security settings</h1><div id="nudge"></div>
     <section class="card" id="totp"><h2>Authenticator app</h2><p data-status>…</p>
       <div class="setup" data-setup hidden><img data-qr alt="QR code for your authenticator app" width="180" height="180">
       <div><p>Scan the QR code with your authenticator app, or enter this key by hand:</p><p><code data-secret></code></p>
       <form id="totp-confirm"><label>Then type the 6-digit code the app shows <input name="code" inputmode="numeric" autocomplete="one-time-code" required></label><button type="submit">Turn on</button></form></div></div>
       <p class="actions"><button type="button" data-action="totp-setup">Set up</button> <button type="button" data-action="totp-disable" class="danger" hidden>Turn off</button></p></section>
-    <section class="card" id="backup"><h2>Backup codes</h2><p data-status>…</p><div data-codes hidden><p><strong>Save these codes now.</strong> Each works once, and they are not shown again.</p>
+    <section class="card" id="backup"${enrollOnly ? ' hidden' : ''}><h2>Backup codes</h2><p data-status>…</p><div data-codes hidden><p><strong>Save these codes now.</strong> Each works once, and they are not shown again.</p>
       <pre data-list></pre><p class="actions"><button type="button" data-action="copy-codes" class="secondary">Copy</button> <button type="button" data-action="download-codes" class="secondary">Download</button></p></div>
-      <p class="actions"><button type="button" data-action="regenerate-codes" class="secondary">Generate new codes</button></p></section>
+      ${enrollOnly ? '' : '<p class="actions"><button type="button" data-action="regenerate-codes" class="secondary">Generate new codes</button></p>'}</section>
     <section class="card" id="keys"><h2>Security keys and passkeys</h2><p class="muted">Sign in with a fingerprint, face, screen lock or a USB key. Phishing-resistant.</p><ul data-list></ul>
       <form id="key-add" class="inline"><label>Name <input name="name" maxlength="64" placeholder="e.g. YubiKey, this laptop"></label><button type="submit">Add a key or passkey</button></form></section>
-    <section class="card" id="devices"><h2>Remembered devices</h2><p class="muted">Browsers where you ticked “remember this device” skip the second factor for 30 days.</p><ul data-list></ul>
-      <p class="actions"><button type="button" data-action="revoke-all" class="secondary">Forget all devices</button></p></section>
-    <section class="card" id="events"><h2>Recent security events</h2><ol data-list></ol></section>
+    ${enrollOnly ? '' : accountCards}
     <dialog id="step-up"><form method="dialog" id="step-up-form"><h2>Confirm it is you</h2><p class="muted">This change needs a recent second factor.</p>
       <label>Code (authenticator app or backup code) <input name="code" autocomplete="one-time-code"></label>
       <p class="actions"><button type="submit">Confirm</button> <button type="button" data-action="step-up-key" class="secondary">Use a security key</button>
@@ -76,11 +100,10 @@ export async function pageRoutes (app: FastifyInstance, { users }: { users: Retu
 
   app.get('/admin', async (request, reply) => {
     if (request.mfa.userId === null) return reply.redirect('/login')
-    const user = await users.byId(request.mfa.userId)
-    const isAdmin = user?.roles.includes('admin') === true
+    const isAdmin = await users.isAdmin(request.mfa.userId)
     let denied: string | null = null
     if (!isAdmin) denied = 'Only administrators can open this page.'
-    else if (!(request.mfa.mfaMethod === 'webauthn' && request.mfa.isFresh(app.mfa.options.freshAge))) {
+    else if (!request.mfa.isFresh(app.mfa.options.freshAge, { methods: ['webauthn'] })) {
       denied = 'Verify with your security key or passkey to continue.'
     }
     if (denied) {
@@ -97,6 +120,6 @@ export async function pageRoutes (app: FastifyInstance, { users }: { users: Retu
     const stats = await app.mfa.stats()
     const rows = Object.entries(stats.byMethod).map(([m, n]) => `<tr><td>${escape(METHOD_NAMES[m] ?? m)}</td><td>${n}</td></tr>`).join('')
     return send(reply, layout(request, 'Admin', 'admin', `<h1>Admin</h1><section class="card"><h2>MFA adoption</h2>
-      <p><strong data-users-with-mfa>${stats.usersWithMfa}</strong> users have a second factor.</p><table><tr><th>Method</th><th>Users</th></tr>${rows}</table></section>`))
+      <p><strong data-users-with-mfa>${stats.usersWithMfa}</strong> users have a second factor.</p><table><tr><th>Method</th><th>Users</th></tr>${rows}</table></section>${supportRecovery}`))
   })
 }

@@ -32,6 +32,18 @@ export function createUsers (store: MfaStore, adminEmails: string[]) {
     },
     byEmail: async (email: string) => await users.findOne({ _id: email.trim().toLowerCase() }),
     byId: async (id: string) => await users.findOne({ id }),
+    /** The admin role, as granted at sign-up from ADMIN_EMAILS. */
+    isAdmin: async (id: string) => (await users.findOne({ id }))?.roles.includes('admin') === true,
+    /**
+     * Stores a new password hash. With `replacing`, only while the stored hash is still that one
+     * (compare-and-set): of two changes that both checked the old password, one wins.
+     */
+    async setPassword (id: string, passwordHash: string, replacing?: string): Promise<boolean> {
+      const filter = replacing === undefined ? { id } : { id, passwordHash: replacing }
+      return (await users.updateOne(filter, { $set: { passwordHash } })).matchedCount === 1
+    },
+    /** Deletes the user's record (account deletion); the email can sign up again. */
+    remove: async (id: string) => await users.deleteOne({ id }) === 1,
     ensureIndexes: async () => { await users.createIndexes([{ name: 'id_unique', key: { id: 1 }, unique: true }]) }
   }
 }

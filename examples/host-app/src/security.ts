@@ -1,0 +1,72 @@
+import helmet from '@fastify/helmet'
+import { Ajv } from 'ajv'
+import addFormats from 'ajv-formats'
+import type { FastifyInstance, FastifyRequest, FastifySchema, onRequestAsyncHookHandler } from 'fastify'
+import { errors } from './errors.js'
+
+/**
+ * Security headers on every answer. The pages load their scripts and styles as files from this
+ * origin (no inline script, style or handler), and the TOTP QR code is a `data:` image. Nothing may
+ * frame the pages (clickjacking of the settings page: `frame-ancestors 'none'`, and X-Frame-Options
+ * for browsers without CSP level 2).
+ */
+export async function securityHeaders (app: FastifyInstance, { secure }: { secure: boolean }): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        // Over plain http (development) upgrading would send the assets to an https:// that is not there.
+        ...(secure ? { upgradeInsecureRequests: [] } : {})
+      }
+    },
+    frameguard: { action: 'deny' },
+    // Helmet's default, no-referrer, makes browsers send `Origin: null` on same-origin POSTs
+    // (Fetch standard, "append a request Origin header"), which the origin checks would refuse.
+    referrerPolicy: { policy: 'same-origin' },
+    hsts: secure ? { maxAge: 15_552_000, includeSubDomains: false } : false
+  })
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+/**
+ * The app's own JSON routes follow the plugins' request hygiene (SPEC §8): a state-changing request
+ * from a page of another origin, or that the browser marks cross-site, is refused before anything
+ * runs; bodies are JSON or absent, so a cross-site `text/plain` or form post (which needs no CORS
+ * preflight) never reaches a handler.
+ */
+export function refuseForeignRequests (origins: string[]): onRequestAsyncHookHandler {
+  const allowed = new Set(origins)
+  return async function appRequestHygiene (request: FastifyRequest) {
+    if (!UNSAFE.has(request.method)) return
+    const origin = request.headers.origin
+    if (request.headers['sec-fetch-site'] === 'cross-site' || (origin !== undefined && !allowed.has(origin))) {
+      throw new errors.APP_ORIGIN_REFUSED()
+    }
+    const hasBody = request.headers['transfer-encoding'] !== undefined ||
+      (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0')
+    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+    if (hasBody && mediaType !== 'application/json') throw new errors.APP_UNSUPPORTED_MEDIA_TYPE()
+  }
+}
+
+// Fastify's default validator coerces types and silently drops unknown properties; the app's JSON
+// routes refuse both with 400, like the plugins' routes.
+const ajv = addFormats.default(new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false }))
+
+/** Sets up the scope of the app's JSON routes: request hygiene and the strict validator. */
+export function setupAppRoutes (routes: FastifyInstance, { origins }: { origins: string[] }): void {
+  routes.addHook('onRequest', refuseForeignRequests(origins))
+  routes.setValidatorCompiler(({ schema }: { schema: FastifySchema }) => ajv.compile(schema as object))
+}
