@@ -1,15 +1,15 @@
 import t from 'tap'
-import { agent, buildTestApp, eachStore, fakeClock } from '@fastify-mfa/testing'
+import { agent, buildTestApp, eachStore, fakeClock, freshStore } from '@fastify-mfa/testing'
 import mfaCore, { type MfaEvent } from '../src/index.js'
 
 const nowSec = (clock: { ms: number }) => Math.floor(clock.ms / 1000)
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
 
-await eachStore(t, async (t, store) => {
+await eachStore(t, async (t, _store, kind) => {
   async function setup (t: Parameters<typeof buildTestApp>[0], coreOptions: Record<string, unknown> = {}) {
     const clock = fakeClock()
     const app = await buildTestApp(t, {
-      core: mfaCore, store, clock, coreOptions,
+      core: mfaCore, store: await freshStore(t, kind), clock, coreOptions,
       routes: (app) => {
         app.get('/whoami', async (request) => ({ userId: request.mfa.userId }))
         // A host's password change, as the example app does it.

@@ -1,4 +1,5 @@
 import bcrypt from 'bcrypt'
+import type { FastifyInstance } from 'fastify'
 import { agent, buildTestApp, fakeClock, type FakeClock } from '@fastify-mfa/testing'
 import mfaCore, { type FactorResult, type MfaFactor } from '@fastify-mfa/core'
 import mfaLogin, { type LoginUser, type MfaLoginOptions } from '../src/index.js'
@@ -37,6 +38,7 @@ export interface Setup {
   login?: Partial<MfaLoginOptions>
   factors?: MfaFactor[]
   plugins?: Array<[never, Record<string, unknown>?]>
+  routes?: (app: FastifyInstance) => void
 }
 
 export async function buildLoginApp (t: Parameters<typeof buildTestApp>[0], setup: Setup) {
@@ -58,6 +60,8 @@ export async function buildLoginApp (t: Parameters<typeof buildTestApp>[0], setu
       app.get('/mfa-enrol', { preHandler: app.mfa.guards.enrol }, async () => ({ ok: true }))
       // A host with its own password check hands over to mfa-login.
       app.post<{ Body: { userId: string } }>('/my-login', async (request, reply) => await app.mfa.login.begin(request, reply, request.body.userId))
+      app.get('/aal3-fresh', { preHandler: app.mfa.require({ aal: 3, maxAge: 300 }) }, async () => ({ ok: true }))
+      setup.routes?.(app)
     }
   })
   return app
