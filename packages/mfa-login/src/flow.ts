@@ -14,9 +14,12 @@ type Verified = Extract<FactorResult, { ok: true }>
  * The sign-in paths, each in the same order: the policy decides (`policy.decide`), the lockout
  * guards the check, the factor checks, and core records the session. Routes only parse input.
  */
-export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: LoginStore, policy: Policy, lockout: Lockout) {
-  async function complete (request: FastifyRequest, state: SignedIn): Promise<LoginAnswer> {
+export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: LoginStore, policy: Policy, lockout: Lockout,
+  issueDeviceCookie: (request: FastifyRequest, reply: FastifyReply, userId: string) => Promise<void>) {
+  async function complete (request: FastifyRequest, reply: FastifyReply, state: SignedIn): Promise<LoginAnswer> {
     await mfa.sessions.establish(request, signedInState(state))
+    // The browser is known to the account from now on: its wrong passwords are counted apart.
+    await issueDeviceCookie(request, reply, state.userId)
     await mfa.emit('login.success', { userId: state.userId, request, method: state.check?.method ?? null, details: { aal: state.aal, amr: state.amr } })
     return {
       step: 'complete',
@@ -31,19 +34,22 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
    * login for the second factor. A locked account gets 423 here, after its password was right, so
    * neither a pending login nor a remembered device gets around the lock.
    */
-  async function begin (request: FastifyRequest, userId: string): Promise<LoginAnswer> {
-    const [decision] = await Promise.all([policy.decide(userId), lockout.assertNotLocked(userId)])
+  async function begin (request: FastifyRequest, reply: FastifyReply, userId: string): Promise<LoginAnswer> {
+    const [decision, lock] = await Promise.all([policy.decide(userId), lockout.assertNotLocked(userId)])
     const authTime = mfa.nowSeconds()
     if (decision.enrolled.length === 0) {
       // Inside the grace period of a required policy the user is nudged at once; otherwise
       // GET /auth/session decides from the audit trail (kept off the login's hot path).
       const suggestEnrollment = !decision.mustEnrol && opts.mode === 'required'
-      return await complete(request, { userId, aal: 1, amr: ['pwd'], authTime, enrollOnly: decision.mustEnrol, suggestEnrollment })
+      return await complete(request, reply, { userId, aal: 1, amr: ['pwd'], authTime, enrollOnly: decision.mustEnrol, suggestEnrollment })
     }
     if (decision.deviceMaySkip && mfa.devices && await mfa.devices.check(request, userId)) {
-      return await complete(request, { userId, aal: 2, amr: ['pwd', 'rmd', 'mfa'], authTime })
+      return await complete(request, reply, { userId, aal: 2, amr: ['pwd', 'rmd', 'mfa'], authTime })
     }
-    const { token, doc } = await store.create(userId, decision.methods, !decision.fullSession)
+    // Past the bound of wrong codes in a row, only a phishing-resistant factor is offered.
+    const methods = lock.codesBlocked ? decision.methods.filter((m) => mfa.factors.get(m)?.phishingResistant === true) : decision.methods
+    if (methods.length === 0) throw lockout.codesBlockedError()
+    const { token, doc } = await store.create(userId, methods, !decision.fullSession)
     await mfa.sessions.establish(request, { aal: 0, amr: [], pending: { id: doc._id, expiresAt: Math.floor(doc.expiresAt.getTime() / 1000), methods: doc.methods } })
     await mfa.emit('login.password_ok', { userId, request, details: { methods: doc.methods } })
     return { step: 'mfa', mfaToken: token, methods: doc.methods, expiresAt: doc.expiresAt.toISOString() }
@@ -66,7 +72,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       await store.discard(pending._id)
       throw new errors.FST_MFA_LOGIN_EXPIRED()
     }
-    const answer = await lockout.underLockout(pending.userId, async () => {
+    const answer = await lockout.underLockout(pending.userId, mfa.factors.get(input.method)!, async () => {
       const result = await check(pending)
       if (!result.ok || result.userId !== pending.userId) {
         if (attempt.left === 0) await store.discard(pending._id)
@@ -74,7 +80,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       }
       if (!await store.consume(pending)) throw new errors.FST_MFA_LOGIN_EXPIRED()
       const [answer] = await Promise.all([
-        complete(request, {
+        complete(request, reply, {
           userId: pending.userId, aal: result.aal, amr: ['pwd', ...result.amr, 'mfa'], authTime: pending.authTime,
           check: { method: input.method, aal: result.aal, at: mfa.nowSeconds() }, enrollOnly: pending.enrollOnly === true
         }),
@@ -87,8 +93,8 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
   }
 
   /** Passwordless sign-in with a verified passkey (user verification done: two factors in one). */
-  async function passkey (request: FastifyRequest, factor: MfaFactor, result: Verified): Promise<LoginAnswer> {
-    const [decision] = await Promise.all([
+  async function passkey (request: FastifyRequest, reply: FastifyReply, factor: MfaFactor, result: Verified): Promise<LoginAnswer> {
+    const [decision, lock] = await Promise.all([
       policy.decide(result.userId).catch(async (err: unknown) => {
         // The host no longer knows the user (deleted, disabled): refused like a wrong password.
         await mfa.emit('login.passkey_failed', { userId: result.userId, method: factor.id, request, details: { reason: 'unknown_user' } })
@@ -97,8 +103,10 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       lockout.assertNotLocked(result.userId)
     ])
     policy.assertMethod(decision, factor.id)
+    // A phishing-resistant factor ends the run of wrong codes (and a block of codes).
+    if (lock.hasFailures) await lockout.resetFailures(result.userId)
     const now = mfa.nowSeconds()
-    return await complete(request, {
+    return await complete(request, reply, {
       userId: result.userId, aal: result.aal, amr: [...result.amr, 'mfa'], authTime: now,
       check: { method: factor.id, aal: result.aal, at: now }, enrollOnly: !decision.fullSession
     })
@@ -113,7 +121,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     const userId = request.mfa.userId!
     const decision = await policy.decide(userId)
     policy.assertMethod(decision, factor.id)
-    const result = await lockout.underLockout(userId, async () => {
+    const result = await lockout.underLockout(userId, factor, async () => {
       const result = await check(userId)
       if (!result.ok || result.userId !== userId) return await lockout.refuse(request, userId, factor.id, result)
       return result

@@ -9,6 +9,9 @@ import { createLockout } from './lockout.js'
 import { createPolicy } from './policy.js'
 import { resolveOptions, type MfaLoginOptions } from './options.js'
 import { createPasswordCheck } from './password.js'
+import { createPasswordBrake } from './brake.js'
+import { createKnownDevices } from './knownDevice.js'
+import { createPasswordStep } from './passwordStep.js'
 import { loginRoutes, type RouteLimits } from './routes/login.js'
 import { sessionRoutes } from './routes/session.js'
 import { stepUpRoutes } from './routes/stepUp.js'
@@ -17,23 +20,26 @@ import './types.js'
 
 async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptions): Promise<void> {
   // resolveOptions rejects a bad bcryptCost before the check is ever used.
-  const password = createPasswordCheck(options.bcryptCost ?? 10)
-  const opts = resolveOptions(options, password.verifyBcrypt)
+  const passwordCheck = createPasswordCheck(options.bcryptCost ?? 10)
+  const opts = resolveOptions(options, passwordCheck.verifyBcrypt)
   const mfa = fastify.mfa
   const store = createLoginStore(mfa, opts)
   const policy = createPolicy(mfa, opts)
-  const flow = createFlow(mfa, opts, store, policy, createLockout(mfa, store))
+  const brake = opts.passwordBrake ? createPasswordBrake(mfa, opts.passwordBrake) : null
+  const known = opts.passwordBrake ? createKnownDevices(mfa, opts.passwordBrake) : null
+  const password = createPasswordStep(mfa, opts, passwordCheck, brake, known)
+  const flow = createFlow(mfa, opts, store, policy, createLockout(mfa, store, opts.lockout.maxConsecutive), password.issueDeviceCookie)
   // A second step begun before a security change cannot be finished after it; account deletion removes the rest.
   mfa.registerUserData({ securityChanged: store.discardForUser, forget: store.forgetUser })
   mfa.login = {
     async begin (request, reply, userId) {
-      return await reply.send(await flow.begin(request, userId))
+      return await reply.send(await flow.begin(request, reply, userId))
     }
   }
   mfa.admin = createAdmin(mfa, store)
   fastify.addHook('onReady', async () => {
     policy.checkRoles()
-    await password.warmUp()
+    await passwordCheck.warmUp()
   })
 
   await fastify.register(async function mfaLoginRoutes (routes) {
@@ -44,7 +50,7 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
     if (limited) {
       await routes.register(rateLimit, {
         global: false,
-        ...(limited.redis ? { redis: limited.redis, nameSpace: 'fastify-mfa-rl-' } : {}),
+        ...(limited.redis ? { redis: limited.redis, nameSpace: 'fastify-mfa-rl-' } : { cache: limited.cache }),
         errorResponseBuilder
       })
     }

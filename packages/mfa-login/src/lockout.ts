@@ -1,16 +1,18 @@
 import type { FastifyRequest } from 'fastify'
-import { errors as coreErrors, withDetails, type FactorResult, type MfaApi } from '@fastify-mfa/core'
+import { errors as coreErrors, withDetails, type FactorResult, type MfaApi, type MfaFactor } from '@fastify-mfa/core'
 import { errors } from './errors.js'
 import type { LoginStore } from './store.js'
 
 /** The account lockout around every second-factor check (login and step-up), stored so it spans instances. */
-export function createLockout (mfa: MfaApi, store: LoginStore) {
+export function createLockout (mfa: MfaApi, store: LoginStore, maxConsecutive: number) {
   const lockedError = (lockedMs: number) => withDetails(new errors.FST_MFA_LOCKED(), { retryAfter: Math.ceil(lockedMs / 1000) })
+  const codesBlockedError = () => withDetails(new errors.FST_MFA_CODES_BLOCKED(), { methods: mfa.factors.list().filter((f) => f.phishingResistant).map((f) => f.id) })
 
-  /** Throws 423 while the account is locked. */
-  async function assertNotLocked (userId: string): Promise<void> {
-    const { lockedMs } = await store.lockState(userId)
+  /** Throws 423 while the account is locked; returns whether codes are blocked and failures are on record. */
+  async function assertNotLocked (userId: string): Promise<{ codesBlocked: boolean, hasFailures: boolean }> {
+    const { lockedMs, codesBlocked, hasFailures } = await store.lockState(userId)
     if (lockedMs > 0) throw lockedError(lockedMs)
+    return { codesBlocked, hasFailures }
   }
 
   /**
@@ -19,11 +21,11 @@ export function createLockout (mfa: MfaApi, store: LoginStore) {
    * returns, the factor was right and the run of failures ends. A check refused before it ran calls
    * `onRefused` (to give back a login attempt it did not use).
    */
-  async function underLockout<T> (userId: string, run: () => Promise<T>, onRefused?: () => Promise<void>): Promise<T> {
-    const start = await store.startCheck(userId)
-    if ('lockedMs' in start) {
+  async function underLockout<T> (userId: string, factor: MfaFactor, run: () => Promise<T>, onRefused?: () => Promise<void>): Promise<T> {
+    const start = await store.startCheck(userId, !factor.phishingResistant)
+    if (!('mark' in start)) {
       await onRefused?.()
-      throw lockedError(start.lockedMs)
+      throw 'lockedMs' in start ? lockedError(start.lockedMs) : codesBlockedError()
     }
     try {
       const value = await run()
@@ -37,8 +39,11 @@ export function createLockout (mfa: MfaApi, store: LoginStore) {
   /** Wrong second factor: counts toward the account lockout and answers 401 (or 423 when it locked). */
   async function refuse (request: FastifyRequest, userId: string, method: string, result: FactorResult, attemptsLeft?: number): Promise<never> {
     // The failure counts before anything else can fail (the audit write included).
-    const lockedMs = await store.recordFailure(userId)
+    const { lockedMs, codesBlocked } = await store.recordFailure(userId)
     await mfa.emit('mfa.code_refused', { userId, method, request, details: { reason: result.ok ? 'unknown' : result.reason } })
+    if (codesBlocked) {
+      await mfa.emit('mfa.codes_blocked', { userId, method, request, details: { consecutiveFailures: maxConsecutive, until: 'a phishing-resistant factor or a support reset' } })
+    }
     if (lockedMs > 0) {
       await mfa.emit('login.locked', { userId, method, request, details: { seconds: Math.ceil(lockedMs / 1000) } })
       throw lockedError(lockedMs)
@@ -47,7 +52,7 @@ export function createLockout (mfa: MfaApi, store: LoginStore) {
     throw attemptsLeft === undefined ? err : withDetails(err, { attemptsLeft })
   }
 
-  return { assertNotLocked, underLockout, refuse }
+  return { assertNotLocked, underLockout, refuse, codesBlockedError, resetFailures: store.resetFailures }
 }
 
 export type Lockout = ReturnType<typeof createLockout>

@@ -35,7 +35,40 @@ export interface MfaLoginOptions {
   /** Codes a pending login may try before it is spent. @default 5 */
   maxAttempts?: number
   /** Consecutive wrong second factors that lock an account, and the growing lock times. */
-  lockout?: { threshold?: number, durations?: number[] }
+  lockout?: {
+    /** Wrong second factors in a row that lock the account. @default 5 */
+    threshold?: number
+    /** Lock times, one per lock in a row (the last repeats). @default [60, 300, 900, 3600] // seconds */
+    durations?: number[]
+    /**
+     * Wrong second factors in a row, across locks, after which codes (TOTP, backup codes) stop being
+     * accepted for the account until a phishing-resistant factor or `admin.reset` succeeds (NIST SP 800-63B §5.2.2). @default 100
+     */
+    maxConsecutive?: number
+  }
+  /**
+   * The per-account brake on wrong passwords (OWASP "device cookies"): failures are counted in the
+   * store per account (per typed login for unknown users, with the same answers), and past the
+   * threshold clients the account does not know get 429 with a growing `retryAfter`. A browser that
+   * signed in to the account before carries a device cookie and has its own, smaller budget, so a
+   * stranger who knows the login cannot keep the owner out. `false` turns it off.
+   */
+  passwordBrake?: {
+    /** Wrong passwords per window from clients the account does not know. @default 10 */
+    threshold?: number
+    /** The counting window. @default 900 // seconds */
+    window?: number
+    /** How long the brake holds once the threshold is reached, growing with each time in a row. @default [900, 1800, 3600, 7200, 14400, 28800, 57600, 86400] // seconds */
+    durations?: number[]
+    /** Wrong passwords per window from one browser with the account's device cookie. @default 5 */
+    knownDeviceThreshold?: number
+    /** Lifetime of the device cookie (it survives sign-out). @default 15552000 // seconds = 180 days */
+    deviceCookieMaxAge?: number
+    /** Device cookie name (per account: a suffix is added; `__Host-` when Secure). @default 'mfa_known' */
+    deviceCookieName?: string
+    /** `'auto'`: Secure except over plain http to localhost. @default 'auto' */
+    secure?: 'auto' | boolean
+  } | false
   /** Rate limits on login, verify and step-up routes (per address, IPv6 per /64, and per account). */
   rateLimit?: {
     /** Requests per window from one address. @default 30 */
@@ -44,8 +77,10 @@ export interface MfaLoginOptions {
     accountMax?: number
     /** @default 60000 // ms */
     timeWindow?: number
-    /** An ioredis client: counts are shared by every instance. @default in-memory */
+    /** An ioredis client: counts are shared by every instance (needed with several instances). @default in-memory */
     redis?: unknown
+    /** Size of the in-memory store's LRU of counters (keys beyond it are forgotten). @default 5000 */
+    cache?: number
   } | false
   /** bcrypt cost of the dummy hash compared for unknown users: set it to the cost your password hashes use. @default 10 */
   bcryptCost?: number
@@ -53,10 +88,21 @@ export interface MfaLoginOptions {
   prefix?: string
 }
 
-export interface ResolvedLoginOptions extends Required<Omit<MfaLoginOptions, 'policyStart' | 'rateLimit' | 'lockout'>> {
+export interface ResolvedBrakeOptions {
+  threshold: number
+  window: number
+  durations: number[]
+  knownDeviceThreshold: number
+  deviceCookieMaxAge: number
+  deviceCookieName: string
+  secure: 'auto' | boolean
+}
+
+export interface ResolvedLoginOptions extends Required<Omit<MfaLoginOptions, 'policyStart' | 'rateLimit' | 'lockout' | 'passwordBrake'>> {
   policyStart: Date | null
-  lockout: { threshold: number, durations: number[] }
-  rateLimit: { max: number, accountMax: number, timeWindow: number, redis: unknown } | false
+  lockout: { threshold: number, durations: number[], maxConsecutive: number }
+  rateLimit: { max: number, accountMax: number, timeWindow: number, redis: unknown, cache: number } | false
+  passwordBrake: ResolvedBrakeOptions | false
 }
 
 const { fail, wholeNumber } = optionChecks('@fastify-mfa/mfa-login')
@@ -73,14 +119,16 @@ export function resolveOptions (o: Partial<MfaLoginOptions>, verifyBcrypt: (user
   for (const [role, policy] of Object.entries(roles)) {
     if (!Array.isArray(policy?.methods) || policy.methods.length === 0) fail(`option "roles.${role}.methods" must list factor ids`)
   }
-  const lockout = { threshold: o.lockout?.threshold ?? 5, durations: o.lockout?.durations ?? [60, 300, 900, 3600] }
+  const lockout = { threshold: o.lockout?.threshold ?? 5, durations: o.lockout?.durations ?? [60, 300, 900, 3600], maxConsecutive: o.lockout?.maxConsecutive ?? 100 }
   if (!positiveInt(lockout.threshold)) fail('option "lockout.threshold" must be a positive whole number')
-  if (lockout.durations.length === 0 || !lockout.durations.every(positiveInt)) fail('option "lockout.durations" must be positive whole seconds')
+  if (!Array.isArray(lockout.durations) || lockout.durations.length === 0 || !lockout.durations.every(positiveInt)) fail('option "lockout.durations" must be positive whole seconds')
+  if (!wholeNumber(lockout.maxConsecutive, lockout.threshold)) fail('option "lockout.maxConsecutive" must be a whole number, at least "lockout.threshold"')
+  const passwordBrake = resolveBrake(o.passwordBrake)
   const rateLimit = o.rateLimit === false
     ? false
-    : { max: o.rateLimit?.max ?? 30, accountMax: o.rateLimit?.accountMax ?? 10, timeWindow: o.rateLimit?.timeWindow ?? 60_000, redis: o.rateLimit?.redis ?? null }
-  if (rateLimit && !(positiveInt(rateLimit.max) && positiveInt(rateLimit.accountMax) && positiveInt(rateLimit.timeWindow))) {
-    fail('option "rateLimit" needs positive whole numbers for max, accountMax and timeWindow (ms)')
+    : { max: o.rateLimit?.max ?? 30, accountMax: o.rateLimit?.accountMax ?? 10, timeWindow: o.rateLimit?.timeWindow ?? 60_000, redis: o.rateLimit?.redis ?? null, cache: o.rateLimit?.cache ?? 5000 }
+  if (rateLimit && !(positiveInt(rateLimit.max) && positiveInt(rateLimit.accountMax) && positiveInt(rateLimit.timeWindow) && positiveInt(rateLimit.cache))) {
+    fail('option "rateLimit" needs positive whole numbers for max, accountMax, timeWindow (ms) and cache')
   }
   const resolved = {
     findUserByLogin: o.findUserByLogin!,
@@ -95,6 +143,7 @@ export function resolveOptions (o: Partial<MfaLoginOptions>, verifyBcrypt: (user
     maxAttempts: o.maxAttempts ?? 5,
     lockout,
     rateLimit,
+    passwordBrake,
     bcryptCost: o.bcryptCost ?? 10,
     prefix: o.prefix ?? '/auth'
   }
@@ -106,3 +155,30 @@ export function resolveOptions (o: Partial<MfaLoginOptions>, verifyBcrypt: (user
   return resolved as ResolvedLoginOptions
 }
 
+
+const COOKIE_NAME = /^[A-Za-z0-9_-]{1,32}$/
+
+function resolveBrake (o: MfaLoginOptions['passwordBrake']): ResolvedBrakeOptions | false {
+  if (o === false) return false
+  const brake = {
+    threshold: o?.threshold ?? 10,
+    window: o?.window ?? 900,
+    durations: o?.durations ?? [900, 1800, 3600, 7200, 14400, 28800, 57600, 86400],
+    knownDeviceThreshold: o?.knownDeviceThreshold ?? 5,
+    deviceCookieMaxAge: o?.deviceCookieMaxAge ?? 180 * 86_400,
+    deviceCookieName: o?.deviceCookieName ?? 'mfa_known',
+    secure: o?.secure ?? 'auto'
+  }
+  if (!wholeNumber(brake.threshold, 1, 100) || !wholeNumber(brake.knownDeviceThreshold, 1, 100)) {
+    fail('option "passwordBrake" needs threshold and knownDeviceThreshold from 1 to 100')
+  }
+  if (!wholeNumber(brake.window, 1)) fail('option "passwordBrake.window" must be a positive whole number of seconds')
+  // A brake shorter than the window would let the next window's budget start while it holds.
+  if (!Array.isArray(brake.durations) || brake.durations.length === 0 || !brake.durations.every((d) => wholeNumber(d, brake.window))) {
+    fail('option "passwordBrake.durations" must be whole seconds, each at least "passwordBrake.window"')
+  }
+  if (!wholeNumber(brake.deviceCookieMaxAge, 60, 400 * 86_400)) fail('option "passwordBrake.deviceCookieMaxAge" must be whole seconds from 60 to 400 days')
+  if (typeof brake.deviceCookieName !== 'string' || !COOKIE_NAME.test(brake.deviceCookieName)) fail('option "passwordBrake.deviceCookieName" must be up to 32 letters, digits, - or _')
+  if (brake.secure !== 'auto' && typeof brake.secure !== 'boolean') fail('option "passwordBrake.secure" must be \'auto\', true or false')
+  return brake
+}

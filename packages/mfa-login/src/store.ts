@@ -15,13 +15,18 @@ export interface PendingLogin {
 /** One attempt at a pending login's second factor: `<pending _id>:<n>`. */
 interface AttemptDocument extends StoredDocument { expiresAt: Date }
 
-export interface LockState { failures: number, level: number, lockedUntil: number /* epoch ms */ }
+/**
+ * The account's second-factor lockout: wrong codes since the last lock, locks in a row, until when
+ * (epoch ms), and wrong codes in a row across locks (`consecutive`; at `maxConsecutive` codes stop
+ * being accepted: `codesBlocked`). A successful factor removes it.
+ */
+export interface LockState { failures: number, level: number, lockedUntil: number, consecutive?: number, codesBlocked?: boolean }
 
 /** A second-factor check in flight for an account: `<user>:<random>`, removed when the check ends. */
 interface CheckDocument extends StoredDocument { userId: string, expiresAt: Date }
 
 /** A check that may run (remove its mark with `endCheck`), or the lock time that refused it. */
-export type CheckStart = { mark: string, hasFailures: boolean } | { lockedMs: number }
+export type CheckStart = { mark: string, hasFailures: boolean } | { lockedMs: number } | { codesBlocked: true }
 
 /** How long a crashed check's mark counts; a check takes milliseconds. */
 const CHECK_MARK_TTL_MS = 60_000
@@ -30,7 +35,7 @@ const CHECK_MARK_TTL_MS = 60_000
 const expiresTtl: IndexSpec = { name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }
 const pendingIndexes: IndexSpec[] = [{ name: 'user', key: { userId: 1 } }, expiresTtl]
 
-export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAttempts: number, lockout: { threshold: number, durations: number[] } }) {
+export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAttempts: number, lockout: { threshold: number, durations: number[], maxConsecutive: number } }) {
   const pending = mfa.collection<PendingLogin>('pending_logins')
   const attempts = mfa.collection<AttemptDocument>('login_attempts')
   const lockVersions = mfa.collection<VersionDocument>('login_locks')
@@ -43,9 +48,14 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
   const live = (doc: { expiresAt: Date } | null): boolean => doc !== null && doc.expiresAt.getTime() > mfa.now()
 
   /** The account's lock state: milliseconds it stays locked (0 when not), and the failures on record. */
-  async function lockState (userId: string): Promise<{ lockedMs: number, hasFailures: boolean, failures: number }> {
+  async function lockState (userId: string): Promise<{ lockedMs: number, hasFailures: boolean, failures: number, codesBlocked: boolean }> {
     const state = (await locks.read(`lock:${userId}`)).value
-    return { lockedMs: state ? Math.max(0, state.lockedUntil - mfa.now()) : 0, hasFailures: state !== null, failures: state?.failures ?? 0 }
+    return {
+      lockedMs: state ? Math.max(0, state.lockedUntil - mfa.now()) : 0,
+      hasFailures: state !== null,
+      failures: state?.failures ?? 0,
+      codesBlocked: state?.codesBlocked === true
+    }
   }
 
   // The login's hot path reads and writes pending logins and attempts by `_id` only, with expiry
@@ -103,28 +113,37 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
      * one or the other). With more marks than codes left (at least one check may always run) it is
      * refused with 1 s; a locked account with the lock time.
      */
-    async startCheck (userId: string): Promise<CheckStart> {
+    async startCheck (userId: string, codeFactor: boolean): Promise<CheckStart> {
       const now = mfa.now()
       const mark = `${userId}:${randomToken(12)}`
       await checks.insertOne({ _id: mark, userId, expiresAt: new Date(now + CHECK_MARK_TTL_MS) })
       const inFlight = await checks.countDocuments({ userId, expiresAt: { $gt: new Date(now) } })
-      const { lockedMs, hasFailures, failures } = await lockState(userId)
-      if (lockedMs === 0 && inFlight <= Math.max(1, opts.lockout.threshold - failures)) return { mark, hasFailures }
+      const { lockedMs, hasFailures, failures, codesBlocked } = await lockState(userId)
+      const blocked = codesBlocked && codeFactor
+      if (!blocked && lockedMs === 0 && inFlight <= Math.max(1, opts.lockout.threshold - failures)) return { mark, hasFailures }
       await checks.deleteOne({ _id: mark })
-      return { lockedMs: lockedMs > 0 ? lockedMs : 1000 }
+      return blocked ? { codesBlocked: true } : { lockedMs: lockedMs > 0 ? lockedMs : 1000 }
     },
     /** Ends a check (after its failure, if any, was recorded). */
     endCheck: async (mark: string) => { await checks.deleteOne({ _id: mark }) },
-    /** Counts a wrong second factor; returns the lock time in ms when this failure locked the account. */
-    async recordFailure (userId: string): Promise<number> {
-      const { threshold, durations } = opts.lockout
+    /**
+     * Counts a wrong second factor: the lock time in ms when this failure locked the account, and
+     * whether it was the one that reached `maxConsecutive` (codes are no longer accepted).
+     */
+    async recordFailure (userId: string): Promise<{ lockedMs: number, codesBlocked: boolean }> {
+      const { threshold, durations, maxConsecutive } = opts.lockout
+      let reached = false
       const next = await locks.update(`lock:${userId}`, (s) => {
         const state = s ?? { failures: 0, level: 0, lockedUntil: 0 }
-        if (state.failures + 1 < threshold) return { ...state, failures: state.failures + 1 }
+        // NIST SP 800-63B §5.2.2: failures in a row are counted across locks, not from each lock.
+        const consecutive = (state.consecutive ?? 0) + 1
+        reached = consecutive >= maxConsecutive && state.codesBlocked !== true
+        const common = { consecutive, ...(consecutive >= maxConsecutive ? { codesBlocked: true } : {}) }
+        if (state.failures + 1 < threshold) return { ...state, ...common, failures: state.failures + 1 }
         const duration = durations[Math.min(state.level, durations.length - 1)]! * 1000
-        return { failures: 0, level: state.level + 1, lockedUntil: mfa.now() + duration }
+        return { ...common, failures: 0, level: state.level + 1, lockedUntil: mfa.now() + duration }
       })
-      return next && next.failures === 0 ? next.lockedUntil - mfa.now() : 0
+      return { lockedMs: next && next.failures === 0 ? next.lockedUntil - mfa.now() : 0, codesBlocked: reached }
     },
     /** A successful second factor ends the run of failures (and the growth of lock times). */
     resetFailures: async (userId: string) => { await locks.remove(`lock:${userId}`) }

@@ -173,7 +173,7 @@ await eachStore(t, async (t, _store, kind) => {
     await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'ok-alice' } })
     await a.inject({ method: 'POST', url: '/auth/logout' })
     // Ids order events by when they were emitted (hooks of concurrent emits may run in either order).
-    t.same([...events].sort((x, y) => x._id.localeCompare(y._id)).map((e) => e.type), ['login.password_failed', 'login.password_ok', 'mfa.code_refused', 'mfa.code_accepted', 'login.success', 'logout'])
+    t.same([...events].sort((x, y) => x._id.localeCompare(y._id)).map((e) => e.type), ['login.password_failed', 'login.password_ok', 'mfa.code_refused', 'mfa.code_accepted', 'device_cookie.issued', 'login.success', 'logout'])
     const text = JSON.stringify(events)
     for (const secret of [PASSWORD, 'wrong', 'bad-code-1', 'ok-alice', mfaToken]) t.notMatch(text, secret)
     t.ok(events.every((e) => e.userId === 'alice' && e.at instanceof Date))

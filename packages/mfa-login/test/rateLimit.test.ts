@@ -29,13 +29,11 @@ t.test('the per-address count spans the login, verify and step-up routes', async
   t.equal((await server.inject({ url: '/auth/session', remoteAddress: ip })).statusCode, 200, 'reading the session is not limited')
 })
 
-t.test('per account: many addresses cannot keep guessing one login', async (t) => {
+t.test('regression: requests to one login are not limited per account (anyone who knew the login kept its owner out)', async (t) => {
   const server = await app(t, { max: 100, accountMax: 2 })
-  t.equal((await attempt(server, '192.0.2.1', 'alice@example.com')).statusCode, 401)
-  t.equal((await attempt(server, '192.0.2.2', 'Alice@example.com')).statusCode, 401)
-  t.equal((await attempt(server, '192.0.2.3', 'alice@example.com')).statusCode, 429)
-  t.equal((await attempt(server, '192.0.2.3', 'bob@example.com')).statusCode, 401, 'other accounts are unaffected')
-  void PASSWORD
+  for (let i = 0; i < 5; i++) t.equal((await attempt(server, `192.0.2.${i + 1}`, 'alice@example.com')).statusCode, 401)
+  const owner = await server.inject({ method: 'POST', url: '/auth/login', remoteAddress: '198.51.100.1', payload: { login: 'alice@example.com', password: PASSWORD } })
+  t.equal(owner.statusCode, 200, 'the right password still gets through; wrong ones are braked by the store (brake.test.ts)')
 })
 
 t.test('X-Forwarded-For is ignored unless Fastify trusts the proxy', async (t) => {

@@ -1,7 +1,6 @@
 import type {} from '@fastify/cookie'
-import { deviceLabel, randomToken, sha256, type MfaApi, type RememberDeviceApi } from '@fastify-mfa/core'
+import { cookieSettings, deviceLabel, randomToken, sha256, type MfaApi, type RememberDeviceApi } from '@fastify-mfa/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { cookieSettings } from './cookieSettings.js'
 import type { ResolvedRememberDeviceOptions } from './options.js'
 import type { TrustedDeviceStore } from './store.js'
 

@@ -3,14 +3,14 @@ import { errors as coreErrors, sha256, type FactorResult, type MfaFactor } from 
 import { errors } from '../errors.js'
 import type { LoginFlow } from '../flow.js'
 import type { ResolvedLoginOptions } from '../options.js'
-import type { createPasswordCheck } from '../password.js'
+import type { PasswordStep } from '../passwordStep.js'
 import { ceremonyBinding } from '../session.js'
 import * as s from './schemas.js'
 
 export interface LoginRouteDeps {
   flow: LoginFlow
   opts: ResolvedLoginOptions
-  password: ReturnType<typeof createPasswordCheck>
+  password: PasswordStep
   limits: RouteLimits
 }
 
@@ -38,18 +38,15 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
   const mfa = routes.mfa
   const onRequest = limits.ip
 
+  // No per-account request limit here: it would let anyone who knows a login keep its owner out.
+  // Wrong passwords are braked per account by `passwordStep` instead, apart for known browsers.
   routes.post<{ Body: { login: string, password: string } }>('/login', {
-    onRequest, schema: { body: s.loginBody },
-    preHandler: limits.account((r) => `login:${String((r.body as { login?: string }).login).trim().toLowerCase()}`)
-  }, async (request) => {
-    const user = await opts.findUserByLogin(request.body.login.trim())
-    // One bcrypt comparison either way, and one answer: unknown user and wrong password look alike.
-    const ok = await password.matches(user, request.body.password, opts.verifyPassword)
-    if (!user || !ok) {
-      await mfa.emit('login.password_failed', { userId: user?.id ?? null, request, details: { knownUser: user !== null } })
-      throw new errors.FST_MFA_INVALID_CREDENTIALS()
-    }
-    return await flow.begin(request, user.id)
+    onRequest, schema: { body: s.loginBody }
+  }, async (request, reply) => {
+    const login = request.body.login.trim()
+    const user = await opts.findUserByLogin(login)
+    await password.step(request, user, login, request.body.password)
+    return await flow.begin(request, reply, user!.id)
   })
 
   routes.post<{ Body: { mfaToken?: string, method: string, code: string, rememberDevice?: boolean } }>('/login/verify', {
@@ -85,7 +82,7 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
   routes.post('/passkey/options', { onRequest, schema: { body: { type: 'object', additionalProperties: false, maxProperties: 0 } } }, async (request) =>
     await passkeyFactor().challenge!(null, { purpose: 'passkey', binding: ceremonyBinding(request), request }))
 
-  routes.post<{ Body: { response: object } }>('/passkey/verify', { onRequest, schema: { body: s.passkeyVerifyBody } }, async (request) => {
+  routes.post<{ Body: { response: object } }>('/passkey/verify', { onRequest, schema: { body: s.passkeyVerifyBody } }, async (request, reply) => {
     const factor = passkeyFactor()
     const result = await factor.verifyResponse!(null, request.body.response, { purpose: 'passkey', binding: ceremonyBinding(request), request })
     if (!result.ok) {
@@ -98,7 +95,7 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
       await mfa.emit('login.passkey_failed', { userId: result.userId, method: factor.id, request, details: { reason: 'user_verification_required' } })
       throw new errors.FST_MFA_USER_VERIFICATION_REQUIRED()
     }
-    return await flow.passkey(request, factor, result)
+    return await flow.passkey(request, reply, factor, result)
   })
 
   routes.post('/logout', async (request, reply) => {
