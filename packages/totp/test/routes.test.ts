@@ -50,7 +50,7 @@ t.test('a stored secret copied to another user does not open for that user (boun
 t.test('confirm returns backup codes when the backup-codes plugin issues them', async (t) => {
   await eachStore(t, async (t, store) => {
     const issued: string[] = []
-    const recoveryCodes = { issueIfNone: async (userId: string) => { issued.push(userId); return ['aaaa-bbbb', 'cccc-dddd'] } }
+    const recoveryCodes = { issueIfNone: async (userId: string) => { issued.push(userId); return ['aaaa-bbbb', 'cccc-dddd'] }, remove: async () => {} }
     const { user, signInPassword, codeFor } = await buildTotpApp(t, store, { recoveryCodes })
     await signInPassword()
     const setupRes = await user.inject({ method: 'POST', url: '/mfa/totp/setup' })

@@ -80,7 +80,7 @@ t.test('first factor: backup codes come with the credential, once', async (t) =>
   await eachStore(t, async (t, store) => {
     const { app, clock, user } = await buildApp(t, store)
     const issued: string[] = []
-    app.mfa.recoveryCodes = { issueIfNone: async (userId) => { issued.push(userId); return ['aaaa-bbbb', 'cccc-dddd'] } }
+    app.mfa.recoveryCodes = { issueIfNone: async (userId) => { issued.push(userId); return ['aaaa-bbbb', 'cccc-dddd'] }, remove: async () => {} }
     await user.signIn(sessionState(clock, 'alice', false))
     const first = await enroll(user, key())
     t.same(first.json().backupCodes, ['aaaa-bbbb', 'cccc-dddd'])
