@@ -1,12 +1,25 @@
 import { execFileSync } from 'node:child_process'
+import { createServer as createHttpServer } from 'node:http'
 import { createServer } from 'node:net'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Test } from 'tap'
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core'
 import { createMongoStore } from '@fastify-mfa/core'
 import { testDb } from '@fastify-mfa/testing'
 import { buildApp } from 'host-app/dist/app.js'
 import { loadConfig } from 'host-app/dist/config.js'
 
 interface Teardown { teardown(fn: () => unknown): void }
+
+/**
+ * The app's clock (buildApp's `now`), which a test moves forward instead of waiting: past
+ * MFA_FRESH_AGE, or to the next TOTP time steps. An AuthenticatorApp given the same clock computes
+ * the codes of that time, like a phone whose clock agrees with the server's.
+ */
+export class TestClock {
+  private offset = 0
+  readonly now = (): number => Date.now() + this.offset
+  advance (seconds: number): void { this.offset += seconds * 1000 }
+}
 
 export const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium'
 
@@ -23,14 +36,26 @@ async function freePort (): Promise<number> {
 }
 
 /** The example app on MongoDB (FerretDB in CI), listening on a free port; returns its base URL. */
-export async function startApp (t: Teardown, env: Record<string, string> = {}): Promise<string> {
+export async function startApp (t: Teardown, env: Record<string, string> = {}, { clock }: { clock?: TestClock } = {}): Promise<string> {
   const store = createMongoStore(await testDb(t))
   const port = await freePort()
   const origin = `http://localhost:${port}`
-  const app = await buildApp(loadConfig({ PORT: String(port), ORIGIN: origin, RP_ID: 'localhost', ...env }), { store, logger: false })
+  const app = await buildApp(loadConfig({ PORT: String(port), ORIGIN: origin, RP_ID: 'localhost', ...env }), { store, logger: false, ...(clock ? { now: clock.now } : {}) })
   t.teardown(() => app.close())
   await app.listen({ port, host: '127.0.0.1' })
   return origin
+}
+
+/**
+ * Another site: `html` at every path, on a loopback port of its own (another origin, and another site:
+ * 127.0.0.1, not localhost). Served for real, not by page.route, so Chromium sees a local page framing
+ * a local one (its Local Network Access checks block a "public" page that frames localhost).
+ */
+export async function startOtherSite (t: Teardown, html: string): Promise<string> {
+  const server = createHttpServer((_request, response) => { response.setHeader('content-type', 'text/html; charset=utf-8'); response.end(html) })
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', () => resolve()) })
+  t.teardown(() => new Promise((resolve) => server.close(resolve)))
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`
 }
 
 export async function launchBrowser (t: Teardown): Promise<Browser> {
@@ -43,9 +68,12 @@ export async function launchBrowser (t: Teardown): Promise<Browser> {
   return browser
 }
 
-/** A fresh browser profile with its own page, and a platform authenticator attached through CDP. */
-export async function newUserAgent (browser: Browser, baseURL: string): Promise<{ context: BrowserContext, page: Page, authenticator: VirtualAuthenticator }> {
-  const context = await browser.newContext({ baseURL, viewport: { width: 1100, height: 1400 }, acceptDownloads: true })
+/**
+ * A fresh browser profile with its own page, and a platform authenticator attached through CDP.
+ * `options` go to the context (e.g. `userAgent`, for a device the sessions list names differently).
+ */
+export async function newUserAgent (browser: Browser, baseURL: string, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext, page: Page, authenticator: VirtualAuthenticator }> {
+  const context = await browser.newContext({ baseURL, viewport: { width: 1100, height: 1400 }, acceptDownloads: true, ...options })
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL })
   const page = await context.newPage()
   page.setDefaultTimeout(10_000)
@@ -101,7 +129,7 @@ export class VirtualAuthenticator {
  */
 export class AuthenticatorApp {
   private lastStep: number | null = null
-  constructor (readonly secret: string) {}
+  constructor (readonly secret: string, private readonly clock: { now(): number } = Date) {}
 
   static codeAt (secret: string, stepIndex: number): string {
     const at = new Date(stepIndex * 30_000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')
@@ -109,9 +137,10 @@ export class AuthenticatorApp {
   }
 
   nextCode (): string {
-    const current = Math.floor(Date.now() / 30_000)
+    const now = this.clock.now()
+    const current = Math.floor(now / 30_000)
     // Near the end of a step, start from the step that is current when the request lands.
-    const earliest = Math.floor((Date.now() + 3000) / 30_000) - 1
+    const earliest = Math.floor((now + 3000) / 30_000) - 1
     const step = this.lastStep === null ? earliest : Math.max(this.lastStep + 1, earliest)
     if (step > current + 1) throw new Error('more TOTP codes asked for than one time step allows')
     this.lastStep = step
@@ -120,10 +149,101 @@ export class AuthenticatorApp {
 
   /** A 6-digit code that is none of those the server accepts right now. */
   wrongCode (): string {
-    const current = Math.floor(Date.now() / 30_000)
+    const current = Math.floor(this.clock.now() / 30_000)
     const valid = new Set([-1, 0, 1, 2].map((d) => AuthenticatorApp.codeAt(this.secret, current + d)))
     let code = 123456
     while (valid.has(String(code))) code++
     return String(code)
   }
+}
+
+// ---- what a person does in the example app's pages ----
+
+/** With E2E_SHOTS=<dir>, saves what the page looks like at a step (for reviewing the UI). */
+export async function shot (page: Page, name: string): Promise<void> {
+  if (process.env.E2E_SHOTS) await page.screenshot({ path: `${process.env.E2E_SHOTS}/${name}.png`, fullPage: true })
+}
+
+/** What is visible in `selector`, whitespace collapsed. */
+export const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).first().innerText()) ?? '').replace(/\s+/g, ' ').trim()
+
+export async function signOut (page: Page): Promise<void> {
+  await page.locator('header [data-action=logout]').click()
+  await page.locator('header a[href="/login"]').waitFor()
+}
+
+/**
+ * The password step; answers 'second-factor' when that step was shown, 'error' when the form shows an
+ * error (its text is in `#password-form [data-error]`), else the path of the page the app went to.
+ */
+export async function enterPassword (page: Page, email: string, password: string): Promise<string> {
+  await page.goto('/login')
+  await page.fill('#password-form [name=login]', email)
+  await page.fill('#password-form [name=password]', password)
+  await page.click('#password-form button[type=submit]')
+  const second = page.locator('#second-factor').waitFor({ state: 'visible' }).then(() => 'second-factor' as const)
+  const error = page.locator('#password-form [data-error]').filter({ hasText: /\S/ }).waitFor().then(() => 'error' as const)
+  const away = page.waitForURL((url) => url.pathname !== '/login').then(() => new URL(page.url()).pathname)
+  return await Promise.race([second, error, away])
+}
+
+/** Password, then a code from the authenticator app; answers the path the app went to. */
+export async function signInWithCode (page: Page, email: string, password: string, phone: AuthenticatorApp, { remember = false } = {}): Promise<string> {
+  const step = await enterPassword(page, email, password)
+  if (step !== 'second-factor') throw new Error(`expected the second-factor step, got ${step}`)
+  await page.fill('#code-form [name=code]', phone.nextCode())
+  if (remember) await page.check('#code-form [name=remember]')
+  await page.click('#code-form button[type=submit]')
+  await page.waitForURL((url) => url.pathname !== '/login')
+  return new URL(page.url()).pathname
+}
+
+export async function signUp (page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/signup')
+  await page.fill('#signup-form [name=email]', email)
+  await page.fill('#signup-form [name=password]', password)
+  await page.click('#signup-form button[type=submit]')
+  await page.waitForURL((url) => url.pathname === '/settings/security')
+}
+
+/** Enrols the authenticator app from the settings page; returns the app (on `clock`) and the backup codes shown. */
+export async function enrolTotp (t: Test, page: Page, clock?: TestClock): Promise<{ phone: AuthenticatorApp, codes: string[] }> {
+  await page.locator('#totp [data-status]', { hasText: 'Off' }).waitFor()
+  await page.click('#totp [data-action=totp-setup]')
+  const qr = page.locator('#totp [data-qr]')
+  await qr.waitFor({ state: 'visible' })
+  await shot(page, 'totp-setup')
+  t.match(await qr.getAttribute('src'), /^data:image\/png;base64,/, 'a QR code is shown')
+  t.ok(await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), 'the QR code image renders')
+  const secret = (await text(page, '#totp [data-secret]')).replace(/\s/g, '')
+  t.match(secret, /^[A-Z2-7]{32}$/, 'the key for manual entry is shown (base32, 160 bits)')
+  const phone = new AuthenticatorApp(secret, clock)
+  await page.fill('#totp-confirm [name=code]', phone.nextCode())
+  await page.click('#totp-confirm button[type=submit]')
+  await page.locator('#totp [data-status]', { hasText: 'On' }).waitFor()
+  t.ok(await page.locator('#totp [data-setup]').isHidden(), 'the setup box closes')
+  const box = page.locator('#backup [data-codes]')
+  await box.waitFor({ state: 'visible' })
+  const codes = (await box.locator('[data-list]').innerText()).split('\n').map((c) => c.trim()).filter(Boolean)
+  t.equal(codes.length, 10, 'ten backup codes are shown')
+  t.ok(await box.locator('[data-action=copy-codes]').isVisible(), 'a copy button')
+  t.ok(await box.locator('[data-action=download-codes]').isVisible(), 'a download button')
+  return { phone, codes }
+}
+
+/**
+ * On an enrol-only settings page, after a security key or passkey was added: "Finish signing in"
+ * opens the step-up dialog, the key proves it, and the page reloads as the full settings page.
+ */
+export async function finishSigningInWithKey (page: Page): Promise<void> {
+  const finish = page.locator('#nudge [data-action=finish-enrolment]')
+  await finish.waitFor()
+  await finish.click()
+  const dialog = page.locator('#step-up')
+  await dialog.waitFor({ state: 'visible' })
+  await Promise.all([
+    page.waitForEvent('load'),
+    dialog.locator('[data-action=step-up-key]').click()
+  ])
+  await page.locator('#sessions').waitFor()
 }
