@@ -1,35 +1,7 @@
-import { request as httpRequest } from 'node:http'
 import t from 'tap'
-import { eachStore, freshStore } from '@fastify-mfa/testing'
+import { eachStore, freshStore, httpClient as client } from '@fastify-mfa/testing'
 import type { MfaEvent } from '@fastify-mfa/core'
 import { PASSWORD, buildLoginApp, fakeClock, fakeCodeFactor, user } from './helpers.js'
-
-interface Answer { status: number, body: Record<string, unknown>, headers: Record<string, string | string[] | undefined> }
-
-/** A real HTTP client bound to one loopback source address, with its own cookie jar (a browser). */
-function client (port: number, localAddress: string) {
-  const jar = new Map<string, string>()
-  const post = async (path: string, body: object): Promise<Answer> => await new Promise((resolve, reject) => {
-    const payload = JSON.stringify(body)
-    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-    const req = httpRequest({
-      host: '127.0.0.1', port, path, method: 'POST', localAddress,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...(cookie ? { cookie } : {}) }
-    }, (res) => {
-      for (const c of [res.headers['set-cookie'] ?? []].flat()) {
-        const [pair] = c.split(';')
-        const [name, value] = pair!.split('=')
-        if (/max-age=0/i.test(c)) jar.delete(name!); else jar.set(name!, value!)
-      }
-      let text = ''
-      res.on('data', (chunk) => { text += chunk })
-      res.on('end', () => { resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : {}, headers: res.headers }) })
-    })
-    req.on('error', reject)
-    req.end(payload)
-  })
-  return { jar, post, login: async (login: string, password: string) => await post('/auth/login', { login, password }) }
-}
 
 await eachStore(t, async (t, _store, kind) => {
   async function setup (t: Parameters<typeof buildLoginApp>[0], login: object = {}) {

@@ -32,3 +32,13 @@ export interface Agent {
 }
 export function agent (app: FastifyInstance): Agent
 export function freshStore (t: Teardown, kind: 'memory' | 'mongodb'): Promise<'memory' | Db>
+export interface HttpAnswer { status: number, body: Record<string, unknown>, headers: Record<string, string | string[] | undefined> }
+export interface HttpClient {
+  jar: Map<string, string>
+  localAddress: string
+  post(path: string, body?: object): Promise<HttpAnswer>
+  get(path: string): Promise<HttpAnswer>
+  login(login: string, password: string): Promise<HttpAnswer>
+}
+/** A real HTTP client bound to one loopback source address, with its own cookie jar. */
+export function httpClient (port: number, localAddress: string): HttpClient

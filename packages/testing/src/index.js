@@ -4,6 +4,7 @@ import { startTestMongo } from './mongo.js'
 
 export { startTestMongo, findFerretDB } from './mongo.js'
 export { buildTestApp, agent, fakeClock, until } from './app.js'
+export { httpClient } from './http.js'
 
 let shared = null
 let users = 0
