@@ -73,7 +73,7 @@ async function nudge () {
   const el = $('#nudge'); if (!el) return
   const s = await api('GET', '/auth/session')
   if (s.enrollOnly) {
-    el.innerHTML = s.methods?.length
+    el.innerHTML = s.methods?.length || s.requiredMethods?.includes('webauthn')
       ? '<p class="nudge"><strong>Your account needs a security key or passkey.</strong> Add one below to finish signing in.</p>'
       : '<p class="nudge"><strong>Set up a second factor to keep using your account.</strong> Add an authenticator app or a passkey below.</p>'
   } else if (page === 'home' && (s.suggestEnrollment || (s.methods && s.methods.length === 0))) {
@@ -357,10 +357,12 @@ if (page === 'security') {
       $('#nudge').innerHTML = '<p class="nudge"><strong>You are all set.</strong> Save your backup codes if any are shown, then <a href="/settings/security">open all security settings</a>.</p>'
       return
     }
+    // The factor added is not one the account's role accepts (an admin added an app, not a key): nothing to finish yet.
+    if (s.requiredMethods && !s.methods.some((m) => s.requiredMethods.includes(m))) return nudge()
     $('#nudge').innerHTML = '<p class="nudge"><strong>Almost done.</strong> Save your backup codes if any are shown, then confirm with your new factor to finish signing in. ' +
       '<button type="button" data-action="finish-enrolment">Finish signing in</button></p>'
     $('[data-action=finish-enrolment]').onclick = async () => {
-      try { await stepUp(s.methods ?? []); location.reload() } catch (err) { if (err.message !== 'Cancelled') toast(err.message) }
+      try { await stepUp(s.stepUpMethods ?? s.methods ?? []); location.reload() } catch (err) { if (err.message !== 'Cancelled') toast(err.message) }
     }
   }
   // One after the other: see renderSecurity.

@@ -68,7 +68,7 @@ function resolveRequire (options: RequireOptions): ResolvedRequire {
   return opts
 }
 
-export function createGuards (factors: FactorRegistry, freshAge: number) {
+export function createGuards (factors: FactorRegistry, freshAge: number, policyMethods: () => ((userId: string) => Promise<string[]>) | undefined = () => undefined) {
   const factorsFor: FactorsFor = (aal, methods) => factors.list()
     .filter((f) => !f.recovery && (aal < 3 || f.phishingResistant) && (!methods || methods.includes(f.id)))
     .map((f) => f.id)
@@ -88,8 +88,11 @@ export function createGuards (factors: FactorRegistry, freshAge: number) {
   const freshFactor = (allowEnrollOnly: boolean): preHandlerAsyncHookHandler => async function mfaManageGuard (request, reply) {
     const signedIn = guardError(request, { aal: 1, allowEnrollOnly }, factorsFor)
     if (signedIn) return sendError(reply, signedIn)
-    if (!request.mfa.isFresh(freshAge) && await factors.hasPrimary(request.mfa.userId!)) {
-      return sendError(reply, withDetails(new errors.FST_MFA_STEP_UP_REQUIRED(), { methods: await factors.enrolled(request.mfa.userId!) }))
+    const userId = request.mfa.userId!
+    if (!request.mfa.isFresh(freshAge) && await factors.hasPrimary(userId)) {
+      // The methods a step-up will accept: the role policy's, when mfa-login is there.
+      const methods = await (policyMethods() ?? factors.enrolled)(userId)
+      return sendError(reply, withDetails(new errors.FST_MFA_STEP_UP_REQUIRED(), { methods }))
     }
   }
 

@@ -30,7 +30,7 @@ async function fastifyMfaCore (fastify: FastifyInstance, options: MfaCoreOptions
   const events = createEventLog(eventRecords, fastify.log, now, sweeper.maybeSweep)
   const userRecords = collection<MfaUserRecord>('users')
   const users = createUserRecords(userRecords, now)
-  const guards = createGuards(factors, opts.freshAge)
+  const guards = createGuards(factors, opts.freshAge, () => mfa.policyMethods)
   const summaries = new Map<string, SummaryProvider>()
   const crypto = createCrypto(opts.keys)
   const sessionRecords = collection<SessionRecord>('sessions')

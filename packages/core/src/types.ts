@@ -101,6 +101,8 @@ export interface MfaApi {
   devices?: RememberDeviceApi
   /** Present when @fastify-mfa/backup-codes is registered. */
   recoveryCodes?: RecoveryCodesApi
+  /** Set by @fastify-mfa/mfa-login: the methods that may prove a factor for the user now (role policies applied). */
+  policyMethods?: (userId: string) => Promise<string[]>
 }
 
 declare module 'fastify' {

@@ -25,6 +25,7 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
   const mfa = fastify.mfa
   const store = createLoginStore(mfa, opts)
   const policy = createPolicy(mfa, opts)
+  mfa.policyMethods = async (userId) => (await policy.decide(userId)).methods
   const brake = opts.passwordBrake ? createPasswordBrake(mfa, opts.passwordBrake) : null
   const known = opts.passwordBrake ? createKnownDevices(mfa, opts.passwordBrake) : null
   const password = createPasswordStep(mfa, opts, passwordCheck, brake, known)
@@ -69,7 +70,7 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
       : { ip: [], account: () => [] }
     await loginRoutes(routes, { flow, opts, password, limits })
     await stepUpRoutes(routes, { flow, limits })
-    await sessionRoutes(routes)
+    await sessionRoutes(routes, policy)
   }, { prefix: opts.prefix })
 }
 

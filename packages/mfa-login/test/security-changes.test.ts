@@ -87,7 +87,9 @@ await eachStore(t, async (t, _store, kind) => {
     const refused = await stepUp(a, 'totp', 'ok-admin')
     t.equal(refused.statusCode, 403)
     t.match(refused.json(), { code: 'FST_MFA_METHOD_NOT_ALLOWED', methods: ['webauthn'] })
-    t.equal((await a.inject({ url: '/mfa-manage' })).json().code, 'FST_MFA_STEP_UP_REQUIRED', 'factor management stays closed')
+    t.match((await a.inject({ url: '/mfa-manage' })).json(), { code: 'FST_MFA_STEP_UP_REQUIRED', methods: ['webauthn'] },
+      'factor management stays closed, and asks for what the role accepts')
+    t.match((await a.inject({ url: '/auth/session' })).json(), { requiredMethods: ['webauthn'], stepUpMethods: ['webauthn'] })
     t.equal((await a.inject({ url: '/auth/session' })).json().fresh, false)
   })
 

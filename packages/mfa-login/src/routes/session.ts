@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { MfaApi } from '@fastify-mfa/core'
+import type { Policy } from '../policy.js'
 import * as s from './schemas.js'
 
 /**
@@ -15,7 +16,7 @@ async function suspiciousSinceLastLogin (mfa: MfaApi, userId: string): Promise<b
   return changed || !logins.slice(1).some((e) => e.userAgent === current.userAgent)
 }
 
-export async function sessionRoutes (routes: FastifyInstance): Promise<void> {
+export async function sessionRoutes (routes: FastifyInstance, policy: Policy): Promise<void> {
   const mfa = routes.mfa
 
   /** `request.mfa` as JSON, plus the user's factors and whether to suggest enrolling one. */
@@ -24,11 +25,23 @@ export async function sessionRoutes (routes: FastifyInstance): Promise<void> {
     const { isFresh: _isFresh, checkedAt: _checkedAt, ...state } = request.mfa
     const userId = state.userId
     if (userId === null) return { ...state, factors: null, suggestEnrollment: false }
-    const [factors, methods] = await Promise.all([mfa.summary(userId), mfa.factors.enrolled(userId)])
+    const [factors, decision] = await Promise.all([mfa.summary(userId), policy.decide(userId).catch(() => null)])
+    if (decision === null) return { ...state, factors, methods: [], suggestEnrollment: false } // the host no longer knows the user
+    const methods = decision.enrolled
     const suggestEnrollment = methods.length === 0 &&
       (request.session.get('mfa')?.suggestEnrollment === true || await suspiciousSinceLastLogin(mfa, userId))
     const freshAge = mfa.options.freshAge
-    return { ...state, fresh: request.mfa.isFresh(freshAge), freshAal3: request.mfa.isFresh(freshAge, { aal: 3 }), methods, factors, suggestEnrollment }
+    return {
+      ...state,
+      fresh: request.mfa.isFresh(freshAge),
+      freshAal3: request.mfa.isFresh(freshAge, { aal: 3 }),
+      methods,
+      // What the user's roles require (null: any factor), and what a step-up accepts now.
+      requiredMethods: decision.required,
+      stepUpMethods: decision.methods,
+      factors,
+      suggestEnrollment
+    }
   })
 
   routes.get<{ Querystring: { limit: number } }>('/events', {
