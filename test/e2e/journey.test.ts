@@ -145,8 +145,9 @@ t.test('an admin signs in with a security key; the admin page needs one verified
   await t.test('a new admin may only enrol: the authenticator app is not enough', async (t) => {
     await signUp(page, email, password)
     t.ok(await page.locator('h1[data-enroll-only]').isVisible(), 'an enrol-only settings page')
-    await page.locator('#nudge', { hasText: 'Set up a second factor' }).waitFor()
+    await page.locator('#nudge', { hasText: 'Your account needs a security key or passkey.' }).waitFor()
     ;({ phone } = await enrolTotp(t, page, clock))
+    t.ok(await page.locator('[data-action=finish-enrolment]').isHidden(), 'no "Finish signing in": the app does not meet the admin policy')
     await page.reload()
     await page.locator('#nudge', { hasText: 'Your account needs a security key or passkey.' }).waitFor()
     t.ok(await page.locator('h1[data-enroll-only]').isVisible(), 'the app alone does not finish the sign-in of an admin')
