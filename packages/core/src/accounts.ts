@@ -57,10 +57,16 @@ export function createAccounts ({ users, userRecords, sessions, factors, events,
      * A factor was removed (or replaced): when no primary factor is left, the backup codes go too
      * (a later enrolment issues a new set); then it is a security change.
      */
-    async factorRemoved (userId: string, change: SecurityChange = {}): Promise<void> {
+    async factorRemoved (userId: string, change: SecurityChange & { method?: string } = {}): Promise<void> {
       const codes = recoveryCodes()
       if (codes && !await factors.hasPrimary(userId)) await codes.remove(userId, change.request)
       await securityStampChanged(userId, change)
+      await events.emit('factor.removed', { userId, method: change.method ?? null, request: change.request, details: { reason: change.reason ?? 'unspecified' } })
+    },
+
+    /** A factor was added (or replaced): audited as `factor.added` (and the user is told, when notifications are on). */
+    async factorAdded (userId: string, { request, method }: { request?: FastifyRequest, method: string }): Promise<void> {
+      await events.emit('factor.added', { userId, method, request })
     },
 
     /** Account deletion: every MFA record of the user, and every session of theirs, ends. */

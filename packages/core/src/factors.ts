@@ -14,6 +14,26 @@ export interface CeremonyContext {
   request: FastifyRequest
 }
 
+/** Where a code belongs: the pending login it was sent or asked for, or the session's step-up. */
+export interface CodeContext {
+  purpose: 'login' | 'step-up'
+  /** The pending login id, or the session's binding (as for ceremonies). */
+  binding: string
+}
+
+/** Sending a code (email, SMS): for which login or step-up, from which request. */
+export interface SendContext extends CodeContext {
+  request: FastifyRequest
+}
+
+/** What a send tells the client: where the code went (masked), until when it works, when another may be sent. */
+export interface SendResult {
+  /** Masked, e.g. `a•••@example.com`, `+•• ••• ••• 42`. */
+  sentTo: string
+  expiresAt: Date
+  resendAfter: Date
+}
+
 /**
  * A second factor as the login flow sees it. Factor plugins register one; mfa-login offers and
  * verifies whatever is registered, so a new factor needs no change there.
@@ -32,7 +52,14 @@ export interface MfaFactor {
   isEnrolled(userId: string): Promise<boolean>
   /** Every user id with this factor (for `fastify.mfa.stats()`). */
   enrolledUserIds(): Promise<string[]>
-  verifyCode?(userId: string, code: string, request: FastifyRequest): Promise<FactorResult>
+  /** `ctx` says which login or step-up the code is for (a sent code works only there). */
+  verifyCode?(userId: string, code: string, request: FastifyRequest, ctx?: CodeContext): Promise<FactorResult>
+  /**
+   * Code factors whose code is sent (email, SMS): sends a new code for `ctx`, and the previous one
+   * stops working. Throws 429 `FST_MFA_RATE_LIMITED` (with `retryAfter`) past the factor's send limits
+   * and 502 `FST_MFA_DELIVERY_FAILED` when delivery fails, leaving no usable code behind.
+   */
+  send?(userId: string, ctx: SendContext): Promise<SendResult>
   /** Ceremony factors: options for the client. `userId` is null for a passkey sign-in. */
   challenge?(userId: string | null, ctx: CeremonyContext): Promise<object>
   verifyResponse?(userId: string | null, response: unknown, ctx: CeremonyContext): Promise<FactorResult>

@@ -19,10 +19,13 @@ export interface RequireOptions {
 
 /** Builds Fastify's error shape with the error's details next to it. */
 export function errorBody (err: Error & { statusCode?: number, code?: string }, statusCode = err.statusCode ?? 500): MfaErrorBody {
-  const exposed = statusCode < 500
+  // fastify-mfa's own 5xx (a failed delivery, an unreadable secret) say what happened; anything else
+  // (a database error) is answered without its message or code, which may name internals.
+  const ours = typeof err.code === 'string' && err.code.startsWith('FST_MFA_')
+  const exposed = statusCode < 500 || ours
   return {
     statusCode,
-    code: err.code ?? 'FST_MFA_INTERNAL',
+    code: statusCode < 500 || ours ? err.code ?? 'FST_MFA_INTERNAL' : 'FST_MFA_INTERNAL',
     error: exposed ? statusText(statusCode) : 'Internal Server Error',
     message: exposed ? err.message : 'Internal Server Error',
     ...(exposed ? errorDetails(err) : {})
@@ -31,7 +34,7 @@ export function errorBody (err: Error & { statusCode?: number, code?: string }, 
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large',
-  415: 'Unsupported Media Type', 423: 'Locked', 429: 'Too Many Requests'
+  415: 'Unsupported Media Type', 423: 'Locked', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway'
 }
 const statusText = (statusCode: number): string => STATUS_TEXT[statusCode] ?? 'Error'
 

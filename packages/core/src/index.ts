@@ -6,6 +6,7 @@ import { createExpirySweeper } from './expiry.js'
 import { createFactorRegistry } from './factors.js'
 import { createGuards, installRouteGuards } from './guards.js'
 import { createAccounts } from './accounts.js'
+import { createNotifications } from './notifications.js'
 import { createSessionRegistry, sessionIndexes, type SessionRecord } from './sessions.js'
 import { resolveOptions, type MfaCoreOptions } from './options.js'
 import { readRequestMfa } from './state.js'
@@ -36,6 +37,7 @@ async function fastifyMfaCore (fastify: FastifyInstance, options: MfaCoreOptions
   const sessionRecords = collection<SessionRecord>('sessions')
   crypto.registerField({ collection: sessionRecords, field: 'sessionId', context: (doc) => `session:${doc._id}` })
   const sessions = createSessionRegistry(sessionRecords, crypto, { now, lifetime: opts.sessionLifetime, sessionStore: opts.sessionStore })
+  const notifications = createNotifications(events, fastify.log, opts.disabledNotifications)
   const accounts = createAccounts({ users, userRecords, sessions, factors, events, eventRecords, recoveryCodes: () => mfa.recoveryCodes })
 
   const mfa: MfaApi = {
@@ -57,6 +59,8 @@ async function fastifyMfaCore (fastify: FastifyInstance, options: MfaCoreOptions
     sessions,
     securityStampChanged: accounts.securityStampChanged,
     factorRemoved: accounts.factorRemoved,
+    factorAdded: accounts.factorAdded,
+    notifications,
     forgetUser: accounts.forgetUser,
     registerUserData: accounts.register,
     require: guards.require,
@@ -114,7 +118,7 @@ export { isDuplicateKeyError, type IndexSpec, type MfaCollection, type MfaStore,
 export type { MfaCoreOptions } from './options.js'
 export type { KeyringEntry, EncryptedValue, SecretBox } from './crypto.js'
 export type { MfaCrypto, EncryptedField } from './rotation.js'
-export type { MfaFactor, FactorResult, CeremonyContext, FactorRegistry } from './factors.js'
+export type { MfaFactor, FactorResult, CeremonyContext, FactorRegistry, CodeContext, SendContext, SendResult } from './factors.js'
 export type { MfaEvent, EmitInput, EventHook } from './events.js'
 export type { MfaUserRecord, UserRecords } from './users.js'
 export { readRequestMfa, newestCheck, type Aal, type MfaSessionState, type RequestMfa, type PendingLoginRef, type FactorCheck, type FreshnessOptions } from './state.js'
@@ -123,6 +127,7 @@ export { deviceLabel } from './deviceLabel.js'
 export { cookieSettings, type DeviceCookieSettings, type RequestOrigin } from './cookieSettings.js'
 export type { SessionRegistry, SessionRecord, SessionView, DestroyableSessionStore } from './sessions.js'
 export type { UserDataOwner, SecurityChange } from './accounts.js'
+export { NOTIFICATION_TYPES, type NotificationType, type SecurityNotification, type NotificationChannel, type Notifications } from './notifications.js'
 export { randomToken, sha256 } from './tokens.js'
 export { optionChecks } from './optionChecks.js'
 export { claim, consume, casRegister, casIndexes, type CasRegister, type VersionedValue, type VersionDocument } from './store/atomics.js'

@@ -5,6 +5,7 @@ import { createMongoStore } from './store/mongoStore.js'
 import type { MfaStore } from './store/types.js'
 import { optionChecks } from './optionChecks.js'
 import type { DestroyableSessionStore } from './sessions.js'
+import { NOTIFICATION_TYPES } from './notifications.js'
 
 export interface MfaCoreOptions {
   /** A MongoDB `Db` from the official driver, `'memory'` (development: nothing persists), or a store instance. */
@@ -40,6 +41,8 @@ export interface MfaCoreOptions {
    * job). Requests carry it already. @default the store of the first request that signs in
    */
   sessionStore?: DestroyableSessionStore
+  /** Security notification types not to send (`'new_sign_in'`, `'backup_codes_low'` …; see NOTIFICATION_TYPES). @default [] */
+  disabledNotifications?: string[]
 }
 
 export interface ResolvedCoreOptions {
@@ -53,6 +56,7 @@ export interface ResolvedCoreOptions {
   origins: string[] | null
   sessionLifetime: number
   sessionStore: DestroyableSessionStore | null
+  disabledNotifications: string[]
 }
 
 const { fail, wholeNumber } = optionChecks('@fastify-mfa/core')
@@ -72,7 +76,7 @@ function isStore (value: unknown): value is MfaStore {
 export function resolveOptions (options: Partial<MfaCoreOptions>): ResolvedCoreOptions {
   const {
     store, encryptionKeys, collectionPrefix = 'mfa_', freshAge = 300, prefix = '/mfa', eventRetentionDays = 180, now = Date.now,
-    origins, sessionLifetime = 7 * 86_400, sessionStore
+    origins, sessionLifetime = 7 * 86_400, sessionStore, disabledNotifications = []
   } = options
   let resolvedStore: MfaStore
   if (store === 'memory') resolvedStore = createMemoryStore()
@@ -94,8 +98,11 @@ export function resolveOptions (options: Partial<MfaCoreOptions>): ResolvedCoreO
   }
   if (!wholeNumber(sessionLifetime, 60)) fail('option "sessionLifetime" must be a whole number of seconds, at least 60')
   if (sessionStore !== undefined && typeof sessionStore?.destroy !== 'function') fail('option "sessionStore" must be a @fastify/session store (with destroy(id, callback))')
+  if (!Array.isArray(disabledNotifications) || !disabledNotifications.every((t) => (NOTIFICATION_TYPES as readonly string[]).includes(t))) {
+    fail(`option "disabledNotifications" must list notification types: ${NOTIFICATION_TYPES.join(', ')}`)
+  }
   return {
     store: resolvedStore, keys: resolveKeyring(encryptionKeys!), collectionPrefix, freshAge, prefix, eventRetentionDays, now,
-    origins: origins ? [...origins] : null, sessionLifetime, sessionStore: sessionStore ?? null
+    origins: origins ? [...origins] : null, sessionLifetime, sessionStore: sessionStore ?? null, disabledNotifications: [...disabledNotifications]
   }
 }

@@ -9,6 +9,7 @@ import type { IndexSpec, MfaCollection, MfaStore, StoredDocument } from './store
 import type { UserRecords } from './users.js'
 import type { SecurityChange, UserDataOwner } from './accounts.js'
 import type { SessionRegistry } from './sessions.js'
+import type { Notifications } from './notifications.js'
 
 /** Set by @fastify-mfa/remember-device; mfa-login calls it without importing the package. */
 export interface RememberDeviceApi {
@@ -76,8 +77,12 @@ export interface MfaApi {
    * user is signed out on every instance. The request's own session goes on with a new id.
    */
   securityStampChanged(userId: string, input?: SecurityChange): Promise<void>
-  /** A factor was removed or replaced: as `securityStampChanged`; backup codes go when no primary factor is left. */
-  factorRemoved(userId: string, input?: SecurityChange): Promise<void>
+  /** A factor was removed or replaced: as `securityStampChanged`; backup codes go when no primary factor is left. Emits `factor.removed`. */
+  factorRemoved(userId: string, input?: SecurityChange & { method?: string }): Promise<void>
+  /** A factor was added: emits `factor.added` (a `factor_added` notification). */
+  factorAdded(userId: string, input: { request?: FastifyRequest, method: string }): Promise<void>
+  /** Security notifications: channels deliver them (email when @fastify-mfa/sent-codes is set up for it). */
+  readonly notifications: Notifications
   /** Account deletion: deletes every MFA record of the user (factors, devices, events …) and ends all their sessions. */
   forgetUser(userId: string, input?: { request?: FastifyRequest }): Promise<void>
   /** For plugins that keep per-user data: what to end at a security change and delete in `forgetUser`. */

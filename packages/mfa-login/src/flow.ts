@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { sha256, withDetails, type FactorResult, type MfaApi, type MfaFactor } from '@fastify-mfa/core'
+import { sha256, withDetails, type FactorResult, type MfaApi, type MfaFactor, type SendResult } from '@fastify-mfa/core'
 import { errors } from './errors.js'
 import type { Lockout } from './lockout.js'
 import type { ResolvedLoginOptions } from './options.js'
@@ -9,6 +9,8 @@ import type { LoginStore, PendingLogin } from './store.js'
 import type { LoginAnswer } from './types.js'
 
 type Verified = Extract<FactorResult, { ok: true }>
+export interface SendAnswer { sentTo: string, expiresAt: string, resendAfter: string }
+const answerOf = (r: SendResult): SendAnswer => ({ sentTo: r.sentTo, expiresAt: r.expiresAt.toISOString(), resendAfter: r.resendAfter.toISOString() })
 
 /**
  * The sign-in paths, each in the same order: the policy decides (`policy.decide`), the lockout
@@ -137,7 +139,27 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     return { aal: result.aal, mfaTime: now }
   }
 
-  return { begin, verifyPending, passkey, stepUp, findPending, discardPending: store.discard }
+  /** Sends a code (email, SMS) for the second step of a pending login: only a method it offers. */
+  async function sendForLogin (request: FastifyRequest, input: { mfaToken?: string, method: string }): Promise<SendAnswer> {
+    const pending = await findPending(request, input.mfaToken)
+    if (!pending.methods.includes(input.method)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: pending.methods })
+    return answerOf(await sendingFactor(input.method).send!(pending.userId, { purpose: 'login', binding: pending._id, request }))
+  }
+
+  /** Sends a code for a step-up: only a method the policy allows the user now. */
+  async function sendForStepUp (request: FastifyRequest, method: string, binding: string): Promise<SendAnswer> {
+    const userId = request.mfa.userId!
+    policy.assertMethod(await policy.decide(userId), method)
+    return answerOf(await sendingFactor(method).send!(userId, { purpose: 'step-up', binding, request }))
+  }
+
+  const sendingFactor = (method: string): MfaFactor => {
+    const factor = mfa.factors.get(method)
+    if (!factor?.send) throw new errors.FST_MFA_METHOD_NOT_ALLOWED()
+    return factor
+  }
+
+  return { begin, verifyPending, passkey, stepUp, sendForLogin, sendForStepUp, findPending, discardPending: store.discard }
 }
 
 export type LoginFlow = ReturnType<typeof createFlow>

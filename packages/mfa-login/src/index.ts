@@ -15,6 +15,7 @@ import { createPasswordStep } from './passwordStep.js'
 import { loginRoutes, type RouteLimits } from './routes/login.js'
 import { sessionRoutes } from './routes/session.js'
 import { stepUpRoutes } from './routes/stepUp.js'
+import { sendRoutes } from './routes/send.js'
 import { createLoginStore } from './store.js'
 import './types.js'
 
@@ -70,6 +71,7 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
       : { ip: [], account: () => [] }
     await loginRoutes(routes, { flow, opts, password, limits })
     await stepUpRoutes(routes, { flow, limits })
+    await sendRoutes(routes, { flow, limits })
     await sessionRoutes(routes, policy)
   }, { prefix: opts.prefix })
 }

@@ -97,6 +97,7 @@ export async function registerTotpRoutes (fastify: FastifyInstance, { store, che
       if (replaced) await mfa.securityStampChanged(userId, { request, reason: 'totp.replaced' })
       const backupCodes = await mfa.recoveryCodes?.issueIfNone(userId, request) ?? null
       await mfa.emit('totp.enabled', { userId, method: 'totp', request, details: { replaced } })
+      await mfa.factorAdded(userId, { request, method: 'totp' })
       void reply.header('cache-control', 'no-store')
       return backupCodes ? { enabled: true, backupCodes } : { enabled: true }
     })
@@ -104,7 +105,7 @@ export async function registerTotpRoutes (fastify: FastifyInstance, { store, che
     routes.delete('/totp', { preHandler: manage }, async function totpDisable (request, reply) {
       const userId = request.mfa.userId!
       if (!await store.remove(userId)) throw new totpErrors.FST_MFA_NOT_ENROLLED()
-      await mfa.factorRemoved(userId, { request, reason: 'totp.disabled' })
+      await mfa.factorRemoved(userId, { request, method: 'totp', reason: 'totp.disabled' })
       await mfa.emit('totp.disabled', { userId, method: 'totp', request })
       return await reply.code(204).send()
     })

@@ -21,6 +21,7 @@ export function createWebAuthnApi (ctx: WebAuthnContext): WebAuthnApi {
         request,
         details: { credentialId: credential._id, name: credential.name, deviceType: credential.deviceType, aaguid: credential.aaguid }
       })
+      await mfa.factorAdded(userId, { request, method: 'webauthn' })
       const backupCodes = firstFactor ? await mfa.recoveryCodes?.issueIfNone(userId, request) : null
       return { credential: viewOf(credential), ...(backupCodes ? { backupCodes } : {}) }
     },
@@ -28,7 +29,7 @@ export function createWebAuthnApi (ctx: WebAuthnContext): WebAuthnApi {
     async remove (request: FastifyRequest, userId, credentialId) {
       if (!await credentials.remove(userId, credentialId)) return false
       // Anything trusted because of this key (other sessions, remembered devices) ends.
-      await mfa.factorRemoved(userId, { request, reason: 'webauthn.removed' })
+      await mfa.factorRemoved(userId, { request, method: 'webauthn', reason: 'webauthn.removed' })
       await mfa.emit('webauthn.removed', { userId, method: 'webauthn', request, details: { credentialId } })
       return true
     }

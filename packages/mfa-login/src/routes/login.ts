@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { errors as coreErrors, sha256, type FactorResult, type MfaFactor } from '@fastify-mfa/core'
+import { errors as coreErrors, sha256, type CodeContext, type FactorResult, type MfaFactor } from '@fastify-mfa/core'
 import { errors } from '../errors.js'
 import type { LoginFlow } from '../flow.js'
 import type { ResolvedLoginOptions } from '../options.js'
@@ -25,11 +25,12 @@ export function factorOf (fastify: FastifyInstance, id: string, kind: MfaFactor[
   return factor
 }
 
-export function checkCode (factor: MfaFactor, userId: string, code: string, request: FastifyRequest): Promise<FactorResult> {
-  return factor.verifyCode!(userId, code.trim(), request)
+/** `ctx`: the login or step-up the code is for (a sent code works only there). */
+export function checkCode (factor: MfaFactor, userId: string, code: string, request: FastifyRequest, ctx: CodeContext): Promise<FactorResult> {
+  return factor.verifyCode!(userId, code.trim(), request, ctx)
 }
 
-const pendingKey = (r: FastifyRequest): string => {
+export const pendingKey = (r: FastifyRequest): string => {
   const body = r.body as { mfaToken?: string } | undefined
   return `pending:${body?.mfaToken ? sha256(body.mfaToken) : r.session.get('mfa')?.pending?.id ?? r.ip}`
 }
@@ -53,7 +54,8 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
     onRequest, schema: { body: s.verifyBody }, preHandler: limits.account(pendingKey)
   }, async (request, reply) => {
     const factor = factorOf(routes, request.body.method, 'code')
-    return await flow.verifyPending(request, reply, request.body, (pending) => checkCode(factor, pending.userId, request.body.code, request))
+    return await flow.verifyPending(request, reply, request.body,
+      (pending) => checkCode(factor, pending.userId, request.body.code, request, { purpose: 'login', binding: pending._id }))
   })
 
   routes.post<{ Params: { method: string }, Body: { mfaToken?: string } }>('/login/:method/options', {

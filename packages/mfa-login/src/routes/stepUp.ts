@@ -16,7 +16,8 @@ export async function stepUpRoutes (routes: FastifyInstance, { flow, limits }: {
     onRequest, preHandler, schema: { body: s.stepUpBody }
   }, async (request) => {
     const factor = factorOf(routes, request.body.method, 'code')
-    return await flow.stepUp(request, factor, (userId) => checkCode(factor, userId, request.body.code, request))
+    const binding = ceremonyBinding(request)
+    return await flow.stepUp(request, factor, (userId) => checkCode(factor, userId, request.body.code, request, { purpose: 'step-up', binding }))
   })
 
   routes.post<{ Params: { method: string } }>('/step-up/:method/options', {
