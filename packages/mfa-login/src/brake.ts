@@ -1,16 +1,20 @@
-import { casIndexes, casRegister, claim, sha256, type IndexSpec, type MfaApi, type StoredDocument, type VersionDocument } from '@fastify-mfa/core'
+import { claim, sha256, type IndexSpec, type MfaApi, type StoredDocument } from '@fastify-mfa/core'
 import type { ResolvedBrakeOptions } from './options.js'
 
 /** One password check of a bucket in a window: `<bucket>:<window>:<n>`. Kept when it failed, given back when it did not. */
 interface SlotDocument extends StoredDocument { bucket: string, expiresAt: Date }
 
-/** A bucket's brake: how many times in a row it held, and until when (epoch ms). */
-interface BrakeState { level: number, lockedUntil: number }
+/**
+ * A bucket's brake (`_id` is the bucket): how many times in a row it held, and until when (epoch ms).
+ * Only the check that took a window's last slot writes it (one writer at a time), so a plain
+ * write by `_id` is enough; it is read by `_id`, the one read of the fast path.
+ */
+interface BrakeDocument extends StoredDocument { level: number, lockedUntil: number, expiresAt: Date }
 
 /** A password check that may run, or the seconds the brake still holds. */
 export type BrakeEntry = { slot: string, n: number, budget: number, bucket: string, level: number } | { retryAfter: number }
 
-const slotIndexes: IndexSpec[] = [{ name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }]
+const expiresTtl: IndexSpec[] = [{ name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }]
 const DAY_MS = 86_400_000
 
 /**
@@ -24,11 +28,11 @@ const DAY_MS = 86_400_000
  */
 export function createPasswordBrake (mfa: MfaApi, opts: ResolvedBrakeOptions) {
   const slots = mfa.collection<SlotDocument>('password_slots')
-  const brakes = mfa.collection<VersionDocument>('password_brakes')
-  mfa.ensureIndexes(slots, slotIndexes)
-  mfa.ensureIndexes(brakes, [...casIndexes, { name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }])
-  const states = casRegister<BrakeState>(brakes, mfa.now)
+  const brakes = mfa.collection<BrakeDocument>('password_brakes')
+  mfa.ensureIndexes(slots, expiresTtl)
+  mfa.ensureIndexes(brakes, expiresTtl)
   const windowMs = opts.window * 1000
+  const live = (doc: BrakeDocument | null): BrakeDocument | null => doc !== null && doc.expiresAt.getTime() > mfa.now() ? doc : null
 
   return {
     /** Buckets: the account, one known browser of it, or an unknown login (hashed: logins are not stored). */
@@ -38,7 +42,7 @@ export function createPasswordBrake (mfa: MfaApi, opts: ResolvedBrakeOptions) {
     async enter (bucket: string, budget: number): Promise<BrakeEntry> {
       const now = mfa.now()
       // The one read of the fast path; absent for buckets that never reached their threshold.
-      const state = (await states.read(bucket)).value
+      const state = live(await brakes.findOne({ _id: bucket }))
       if (state !== null && state.lockedUntil > now) return { retryAfter: Math.ceil((state.lockedUntil - now) / 1000) }
       const window = Math.floor(now / windowMs)
       const expiresAt = new Date((window + 1) * windowMs)
@@ -50,10 +54,10 @@ export function createPasswordBrake (mfa: MfaApi, opts: ResolvedBrakeOptions) {
       return { retryAfter: Math.ceil((expiresAt.getTime() - now) / 1000) }
     },
 
-    /** A right password: the slot is given back, and the bucket's brake history ends. */
+    /** A right password: the slot is given back (before the answer, so the next check finds it free), and the brake history ends. */
     async passed (entry: Extract<BrakeEntry, { slot: string }>): Promise<void> {
       await slots.deleteOne({ _id: entry.slot })
-      if (entry.level > 0) await states.remove(entry.bucket)
+      if (entry.level > 0) await brakes.deleteOne({ _id: entry.bucket })
     },
 
     /** A check that failed without comparing (an error): its slot is given back. */
@@ -62,11 +66,13 @@ export function createPasswordBrake (mfa: MfaApi, opts: ResolvedBrakeOptions) {
     /** A wrong password keeps its slot; the one that took the last slot sets the brake. Returns its seconds, or 0. */
     async failed (entry: Extract<BrakeEntry, { slot: string }>): Promise<number> {
       if (entry.n < entry.budget) return 0
-      const next = await states.update(entry.bucket, (s) => {
-        const level = s === null || s.lockedUntil + DAY_MS < mfa.now() ? 0 : s.level
-        return { level: level + 1, lockedUntil: mfa.now() + opts.durations[Math.min(level, opts.durations.length - 1)]! * 1000 }
-      }, new Date(mfa.now() + opts.durations[opts.durations.length - 1]! * 1000 + DAY_MS))
-      return next ? Math.ceil((next.lockedUntil - mfa.now()) / 1000) : 0
+      const now = mfa.now()
+      const previous = live(await brakes.findOne({ _id: entry.bucket }))
+      const level = previous?.level ?? 0
+      const lockedUntil = now + opts.durations[Math.min(level, opts.durations.length - 1)]! * 1000
+      // Forgotten a day after it last held.
+      await brakes.updateOne({ _id: entry.bucket }, { $set: { level: level + 1, lockedUntil, expiresAt: new Date(lockedUntil + DAY_MS) } }, { upsert: true })
+      return Math.ceil((lockedUntil - now) / 1000)
     }
   }
 }
