@@ -51,7 +51,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     // Past the bound of wrong codes in a row, only a phishing-resistant factor is offered.
     const methods = lock.codesBlocked ? decision.methods.filter((m) => mfa.factors.get(m)?.phishingResistant === true) : decision.methods
     if (methods.length === 0) throw lockout.codesBlockedError()
-    const { token, doc } = await store.create(userId, methods, !decision.fullSession)
+    const { token, doc } = await store.create(userId, methods, !decision.fullSession, decision.fullSession ? decision.requiredAmr : null)
     await mfa.sessions.establish(request, { aal: 0, amr: [], pending: { id: doc._id, expiresAt: Math.floor(doc.expiresAt.getTime() / 1000), methods: doc.methods } })
     await mfa.emit('login.password_ok', { userId, request, details: { methods: doc.methods } })
     return { step: 'mfa', mfaToken: token, methods: doc.methods, expiresAt: doc.expiresAt.toISOString() }
@@ -80,6 +80,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
         if (attempt.left === 0) await store.discard(pending._id)
         return await lockout.refuse(request, pending.userId, input.method, result, attempt.left)
       }
+      policy.assertResult(pending.requiredAmr, result.amr)
       if (!await store.consume(pending)) throw new errors.FST_MFA_LOGIN_EXPIRED()
       const [answer] = await Promise.all([
         complete(request, reply, {
@@ -105,6 +106,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       lockout.assertNotLocked(result.userId)
     ])
     policy.assertMethod(decision, factor.id)
+    if (decision.fullSession) policy.assertResult(decision.requiredAmr, result.amr)
     // A phishing-resistant factor ends the run of wrong codes (and a block of codes).
     if (lock.hasFailures) await lockout.resetFailures(result.userId)
     const now = mfa.nowSeconds()
@@ -126,6 +128,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     const result = await lockout.underLockout(userId, factor, async () => {
       const result = await check(userId)
       if (!result.ok || result.userId !== userId) return await lockout.refuse(request, userId, factor.id, result)
+      if (decision.fullSession) policy.assertResult(decision.requiredAmr, result.amr)
       return result
     })
     const current = request.session.get('mfa')!

@@ -11,6 +11,11 @@ export interface LoginUser {
 export interface RolePolicy {
   /** Factor ids a user with this role must use for the second factor (e.g. `['webauthn']`). */
   methods: string[]
+  /**
+   * RFC 8176 values a check must carry to count for this role, e.g. `['hwk']`: a device-bound
+   * security key, not a synced passkey (`swk`). @default none
+   */
+  amr?: string[]
 }
 
 export interface MfaLoginOptions {
@@ -118,6 +123,9 @@ export function resolveOptions (o: Partial<MfaLoginOptions>, verifyBcrypt: (user
   const roles = o.roles ?? {}
   for (const [role, policy] of Object.entries(roles)) {
     if (!Array.isArray(policy?.methods) || policy.methods.length === 0) fail(`option "roles.${role}.methods" must list factor ids`)
+    if (policy.amr !== undefined && !(Array.isArray(policy.amr) && policy.amr.length > 0 && policy.amr.every((a) => typeof a === 'string'))) {
+      fail(`option "roles.${role}.amr" must list RFC 8176 method values such as "hwk"`)
+    }
   }
   const lockout = { threshold: o.lockout?.threshold ?? 5, durations: o.lockout?.durations ?? [60, 300, 900, 3600], maxConsecutive: o.lockout?.maxConsecutive ?? 100 }
   if (!positiveInt(lockout.threshold)) fail('option "lockout.threshold" must be a positive whole number')

@@ -26,15 +26,19 @@ export interface Decision {
   deviceMaySkip: boolean
   /** With no factor at all: the password gives an enrol-only session (a role needs one, or the grace period is over). */
   mustEnrol: boolean
+  /** RFC 8176 values every check must carry for the user's roles (`['hwk']`: a device-bound key), or null. */
+  requiredAmr: string[] | null
 }
 
 export function createPolicy (mfa: MfaApi, opts: ResolvedLoginOptions) {
-  async function requiredMethods (user: LoginUser): Promise<string[] | null> {
+  async function rolePolicies (user: LoginUser): Promise<{ methods: string[] | null, amr: string[] | null }> {
     const roles = await opts.getRoles(user)
     const policies = roles.map((r) => opts.roles[r]).filter((p) => p !== undefined)
-    if (policies.length === 0) return null
+    if (policies.length === 0) return { methods: null, amr: null }
     // A user with several restricted roles must satisfy all of them.
-    return policies.reduce<string[]>((acc, p, i) => i === 0 ? [...p.methods] : acc.filter((m) => p.methods.includes(m)), [])
+    const methods = policies.reduce<string[]>((acc, p, i) => i === 0 ? [...p.methods] : acc.filter((m) => p.methods.includes(m)), [])
+    const amr = [...new Set(policies.flatMap((p) => p.amr ?? []))]
+    return { methods, amr: amr.length > 0 ? amr : null }
   }
 
   function pastGracePeriod (user: LoginUser): boolean {
@@ -47,7 +51,7 @@ export function createPolicy (mfa: MfaApi, opts: ResolvedLoginOptions) {
   async function decide (userId: string): Promise<Decision> {
     const [user, enrolled] = await Promise.all([opts.getUser(userId), mfa.factors.enrolled(userId)])
     if (!user) throw new errors.FST_MFA_INVALID_CREDENTIALS()
-    const required = await requiredMethods(user)
+    const { methods: required, amr: requiredAmr } = await rolePolicies(user)
     const allowed = required ? enrolled.filter((m) => required.includes(m)) : enrolled
     const fullSession = allowed.length > 0 || enrolled.length === 0
     return {
@@ -57,13 +61,24 @@ export function createPolicy (mfa: MfaApi, opts: ResolvedLoginOptions) {
       methods: fullSession ? allowed : enrolled,
       fullSession,
       deviceMaySkip: required === null && allowed.length > 0,
-      mustEnrol: enrolled.length === 0 && (required !== null || (opts.mode === 'required' && pastGracePeriod(user)))
+      mustEnrol: enrolled.length === 0 && (required !== null || (opts.mode === 'required' && pastGracePeriod(user))),
+      requiredAmr
     }
   }
 
   /** Throws 403 `FST_MFA_METHOD_NOT_ALLOWED` (with the methods that would do) unless `method` may prove a factor now. */
   function assertMethod (decision: Decision, method: string): void {
     if (!decision.methods.includes(method)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: decision.methods })
+  }
+
+  /**
+   * Throws 403 `FST_MFA_METHOD_NOT_ALLOWED` when a verified check lacks what the roles require of it
+   * (a synced passkey where the role needs a device-bound key); the check then counts for nothing.
+   */
+  function assertResult (requiredAmr: string[] | null | undefined, amr: string[]): void {
+    if (requiredAmr && !requiredAmr.every((a) => amr.includes(a))) {
+      throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { reason: 'authenticator_not_allowed', amr: requiredAmr })
+    }
   }
 
   /** Fails at `ready` when a role names a method that no plugin registered. */
@@ -76,7 +91,7 @@ export function createPolicy (mfa: MfaApi, opts: ResolvedLoginOptions) {
     }
   }
 
-  return { decide, assertMethod, checkRoles }
+  return { decide, assertMethod, assertResult, checkRoles }
 }
 
 export type Policy = ReturnType<typeof createPolicy>

@@ -7,6 +7,8 @@ export interface PendingLogin {
   methods: string[]
   /** Success gives only an enrol-only session (the user's roles need a factor they do not have). */
   enrollOnly?: boolean
+  /** RFC 8176 values the check must carry (the roles' `amr`). */
+  requiredAmr?: string[]
   authTime: number // epoch seconds
   createdAt: Date
   expiresAt: Date
@@ -63,11 +65,11 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
   // lock state is the register's newest version (index `key_version`); login_locks holds only
   // accounts with failures on record.
   return {
-    async create (userId: string, methods: string[], enrollOnly: boolean): Promise<{ token: string, doc: PendingLogin }> {
+    async create (userId: string, methods: string[], enrollOnly: boolean, requiredAmr: string[] | null): Promise<{ token: string, doc: PendingLogin }> {
       const token = randomToken()
       const now = mfa.now()
       const doc: PendingLogin = {
-        _id: sha256(token), userId, methods, ...(enrollOnly ? { enrollOnly } : {}), authTime: Math.floor(now / 1000),
+        _id: sha256(token), userId, methods, ...(enrollOnly ? { enrollOnly } : {}), ...(requiredAmr ? { requiredAmr } : {}), authTime: Math.floor(now / 1000),
         createdAt: new Date(now), expiresAt: new Date(now + opts.pendingTtl * 1000)
       }
       await pending.insertOne(doc)

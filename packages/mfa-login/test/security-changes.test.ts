@@ -16,9 +16,10 @@ const passkeyFactor = (keyUsers: Set<string>): MfaFactor => ({
   enrolledUserIds: async () => [...keyUsers],
   challenge: async () => ({ challenge: 'c' }),
   async verifyResponse (userId, response): Promise<FactorResult> {
-    const owner = (response as { user?: string }).user
+    const { user: owner, synced } = response as { user?: string, synced?: boolean }
     if (!owner || !keyUsers.has(owner) || (userId !== null && userId !== owner)) return { ok: false, reason: 'invalid' }
-    return { ok: true, userId: owner, amr: ['hwk', 'user'], aal: 3 }
+    // NIST SP 800-63B-4: a synced passkey is aal 2, a device-bound key aal 3.
+    return synced ? { ok: true, userId: owner, amr: ['swk', 'user'], aal: 2 } : { ok: true, userId: owner, amr: ['hwk', 'user'], aal: 3 }
   },
   remove: async (userId) => { keyUsers.delete(userId) }
 })
@@ -41,9 +42,9 @@ await eachStore(t, async (t, _store, kind) => {
       if (res.statusCode !== 200) throw new Error(res.body)
       return a
     }
-    const passkey = async (a: Agent, owner: string) => {
+    const passkey = async (a: Agent, owner: string, synced = false) => {
       await a.inject({ method: 'POST', url: '/auth/passkey/options', payload: {} })
-      return await a.inject({ method: 'POST', url: '/auth/passkey/verify', payload: { response: { user: owner } } })
+      return await a.inject({ method: 'POST', url: '/auth/passkey/verify', payload: { response: { user: owner, synced } } })
     }
     return { app, clock, users, keyUsers, signedIn, passkey }
   }
@@ -106,6 +107,20 @@ await eachStore(t, async (t, _store, kind) => {
     const res = await passkey(agent(app), 'admin')
     t.equal(res.statusCode, 403)
     t.match(res.json(), { code: 'FST_MFA_METHOD_NOT_ALLOWED', methods: ['totp'] })
+  })
+
+  t.test('a role that needs a device-bound key (amr hwk) refuses a synced passkey, on sign-in and at step-up', async (t) => {
+    const { app, passkey } = await setup(t, { roles: { admin: { methods: ['webauthn'], amr: ['hwk'] } } })
+    const a = agent(app)
+    const synced = await passkey(a, 'admin', true)
+    t.equal(synced.statusCode, 403)
+    t.match(synced.json(), { code: 'FST_MFA_METHOD_NOT_ALLOWED', reason: 'authenticator_not_allowed', amr: ['hwk'] })
+    t.equal((await a.inject({ url: '/auth/session' })).json().userId, null, 'not signed in')
+    t.match((await passkey(a, 'admin')).json(), { step: 'complete', aal: 3 }, 'the hardware key signs in')
+    await a.inject({ method: 'POST', url: '/auth/step-up/webauthn/options', payload: {} })
+    const stepUp = await a.inject({ method: 'POST', url: '/auth/step-up/webauthn/verify', payload: { response: { user: 'admin', synced: true } } })
+    t.match(stepUp.json(), { code: 'FST_MFA_METHOD_NOT_ALLOWED', reason: 'authenticator_not_allowed' }, 'nor does it count at step-up')
+    t.match((await passkey(agent(app), 'carol', true)).json(), { step: 'complete', aal: 2 }, 'a synced passkey is aal 2 for everyone else')
   })
 
   t.test('removing the user\'s last primary factor ends their other sessions', async (t) => {

@@ -91,9 +91,9 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
       await mfa.emit('login.passkey_failed', { method: factor.id, request, details: { reason: result.reason } })
       throw new coreErrors.FST_MFA_INVALID_CODE()
     }
-    // Without user verification a passkey is one possession factor: not enough to sign in without a
-    // password (and it must not open a second step that the same key could then answer).
-    if (result.aal < 3) {
+    // Without user verification (RFC 8176 `user`) a passkey is one possession factor: not enough to sign
+    // in without a password (and it must not open a second step that the same key could then answer).
+    if (!result.amr.includes('user')) {
       await mfa.emit('login.passkey_failed', { userId: result.userId, method: factor.id, request, details: { reason: 'user_verification_required' } })
       throw new errors.FST_MFA_USER_VERIFICATION_REQUIRED()
     }
