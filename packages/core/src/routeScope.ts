@@ -1,4 +1,5 @@
 import { Ajv } from 'ajv'
+import addFormatsPlugin from 'ajv-formats'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify'
 import { errors } from './errors.js'
 import { errorBody, sendError } from './guards.js'
@@ -21,8 +22,10 @@ export function createRouteErrorHandler () {
 // Unlike Fastify's default validator, unknown properties are refused (400) rather than silently
 // removed, and a body is never coerced: a JSON number where a code string belongs is bad input (its
 // leading zeros are already lost), not a wrong guess. Params and query strings are text, so they are coerced.
-const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false })
-const coercing = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false })
+// With the formats Fastify's own validator knows (`email`, `date-time`, `uri` …).
+const addFormats = addFormatsPlugin as unknown as (ajv: Ajv) => Ajv
+const strict = addFormats(new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false }))
+const coercing = addFormats(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false }))
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 const JSON_TYPE = /^application\/json\s*(;|$)/i

@@ -45,6 +45,11 @@ export interface FreshnessOptions {
 
 /** `request.mfa`: the MFA state of the request's session. */
 export interface RequestMfa {
+  /**
+   * Completely signed in: a user, every factor the policy asks for, not enrol-only. What a host with
+   * its own login should treat as "signed in" (a pending login or an enrol-only session is not).
+   */
+  signedIn: boolean
   userId: string | null
   aal: Aal
   amr: string[]
@@ -85,6 +90,7 @@ export function readRequestMfa (state: MfaSessionState | undefined, nowSec: numb
   const newest = newestCheck(checks)
   const checkedAt = (options?: FreshnessOptions): number | null => newestCheck(checks, options)?.at ?? null
   return {
+    signedIn: signedIn && state?.enrollOnly !== true,
     userId: signedIn ? state!.userId! : null,
     aal: signedIn ? state!.aal : 0,
     amr: signedIn ? [...state!.amr] : [],

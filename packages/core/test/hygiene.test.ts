@@ -17,6 +17,7 @@ async function setup (t: Parameters<typeof buildTestApp>[0], coreOptions: Record
           schema: { body: { type: 'object', additionalProperties: false, required: ['code'], properties: { code: { type: 'string', pattern: '^[0-9]{6}$' } } } }
         }, async (request) => { calls.push(request.body); return { ok: true } })
         routes.post('/empty', async () => { calls.push('empty'); return { ok: true } })
+        routes.post('/contact', { schema: { body: { type: 'object', required: ['email'], properties: { email: { type: 'string', format: 'email' } } } } }, async () => ({ ok: true }))
         routes.get<{ Querystring: { n: number } }>('/read', { schema: { querystring: { type: 'object', properties: { n: { type: 'integer' } } } } }, async (request) => ({ n: request.query.n }))
       }, { prefix: '/plugin' })
     }
@@ -79,4 +80,10 @@ t.test('every answer of the plugin routes sends cache-control: no-store', async 
 
 t.test('the option "origins" is checked at startup', async (t) => {
   await t.rejects(buildTestApp(t, { core: mfaCore, store: 'memory', coreOptions: { origins: ['https://x.example/path'] } }), /origins/)
+})
+
+t.test('the strict validator knows Fastify\'s formats: a schema with format "email" works', async (t) => {
+  const { app } = await setup(t)
+  t.equal((await post(app, {}, { email: 'ada@example.com' }, '/plugin/contact')).statusCode, 200)
+  t.equal((await post(app, {}, { email: 'not an address' }, '/plugin/contact')).statusCode, 400)
 })

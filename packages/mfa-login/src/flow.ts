@@ -22,6 +22,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     await mfa.sessions.establish(request, signedInState(state))
     // The browser is known to the account from now on: its wrong passwords are counted apart.
     await issueDeviceCookie(request, reply, state.userId)
+    if (!state.enrollOnly) await opts.onSignedIn?.(request, reply, { userId: state.userId, aal: state.aal, amr: state.amr })
     await mfa.emit('login.success', { userId: state.userId, request, method: state.check?.method ?? null, details: { aal: state.aal, amr: state.amr } })
     return {
       step: 'complete',
@@ -121,7 +122,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
    * otherwise, before anything is checked); it refreshes its own level only, and the session gets a
    * new id. An enrol-only session stays so unless the factor gives a full session.
    */
-  async function stepUp (request: FastifyRequest, factor: MfaFactor, check: (userId: string) => Promise<FactorResult>): Promise<{ aal: number, mfaTime: number }> {
+  async function stepUp (request: FastifyRequest, reply: FastifyReply, factor: MfaFactor, check: (userId: string) => Promise<FactorResult>): Promise<{ aal: number, mfaTime: number }> {
     const userId = request.mfa.userId!
     const decision = await policy.decide(userId)
     policy.assertMethod(decision, factor.id)
@@ -139,6 +140,8 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       checks: current.checks, check: { method: factor.id, aal: result.aal, at: now }, enrollOnly: !decision.fullSession
     }))
     await mfa.emit('mfa.step_up', { userId, method: factor.id, request, details: { aal: result.aal } })
+    // An enrol-only session that this step-up made a full one: the sign-in completes now.
+    if (current.enrollOnly === true && decision.fullSession) await opts.onSignedIn?.(request, reply, { userId, aal, amr: [...new Set([...current.amr, ...result.amr, 'mfa'])] })
     return { aal: result.aal, mfaTime: now }
   }
 

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { setupMfaRoutes, withDetails } from '@fastify-mfa/core'
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
+import { createRouteErrorHandler, setupMfaRoutes, withDetails } from '@fastify-mfa/core'
 import { createAdmin } from './admin.js'
 import { errors } from './errors.js'
 import { createFlow } from './flow.js'
@@ -33,9 +33,16 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
   const flow = createFlow(mfa, opts, store, policy, createLockout(mfa, store, opts.lockout.maxConsecutive), password.issueDeviceCookie)
   // A second step begun before a security change cannot be finished after it; account deletion removes the rest.
   mfa.registerUserData({ securityChanged: store.discardForUser, forget: store.forgetUser })
+  const errorHandler = createRouteErrorHandler()
   mfa.login = {
     async begin (request, reply, userId) {
-      return await reply.send(await flow.begin(request, reply, userId))
+      try {
+        return await reply.send(await flow.begin(request, reply, userId))
+      } catch (err) {
+        // A refusal (423 locked, 401 unknown user …) keeps the suite's shape and headers (`code`,
+        // `retryAfter`, `Retry-After`), whatever the host's own error handler would make of it.
+        return errorHandler(err as FastifyError, request, reply)
+      }
     }
   }
   mfa.admin = createAdmin(mfa, store)

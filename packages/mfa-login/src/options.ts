@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { optionChecks } from '@fastify-mfa/core'
 
 /** What mfa-login needs to know about a host user. */
@@ -91,6 +92,12 @@ export interface MfaLoginOptions {
   bcryptCost?: number
   /** @default '/auth' */
   prefix?: string
+  /**
+   * Runs the host's own sign-in code (set its session field, load its user …) when a sign-in
+   * completes — after the second factor, on every path (password, passkey, remembered device, a
+   * step-up that ends an enrol-only session) — and never before. The session already has its new id.
+   */
+  onSignedIn?: (request: FastifyRequest, reply: FastifyReply, signIn: { userId: string, aal: number, amr: string[] }) => void | Promise<void>
 }
 
 export interface ResolvedBrakeOptions {
@@ -103,7 +110,8 @@ export interface ResolvedBrakeOptions {
   secure: 'auto' | boolean
 }
 
-export interface ResolvedLoginOptions extends Required<Omit<MfaLoginOptions, 'policyStart' | 'rateLimit' | 'lockout' | 'passwordBrake'>> {
+export interface ResolvedLoginOptions extends Required<Omit<MfaLoginOptions, 'policyStart' | 'rateLimit' | 'lockout' | 'passwordBrake' | 'onSignedIn'>> {
+  onSignedIn: MfaLoginOptions['onSignedIn'] | null
   policyStart: Date | null
   lockout: { threshold: number, durations: number[], maxConsecutive: number }
   rateLimit: { max: number, accountMax: number, timeWindow: number, redis: unknown, cache: number } | false
@@ -152,9 +160,11 @@ export function resolveOptions (o: Partial<MfaLoginOptions>, verifyBcrypt: (user
     lockout,
     rateLimit,
     passwordBrake,
+    onSignedIn: o.onSignedIn ?? null,
     bcryptCost: o.bcryptCost ?? 10,
     prefix: o.prefix ?? '/auth'
   }
+  if (resolved.onSignedIn !== null && typeof resolved.onSignedIn !== 'function') fail('option "onSignedIn" must be a function (request, reply, { userId, aal, amr })')
   if (!positiveInt(resolved.pendingTtl)) fail('option "pendingTtl" must be a positive whole number of seconds')
   // Attempt n is claimed after the n-1 before it, so the limit stays small (as a second factor's should).
   if (!wholeNumber(resolved.maxAttempts, 1, 20)) fail('option "maxAttempts" must be a whole number from 1 to 20')

@@ -7,8 +7,16 @@ export type LoginAnswer =
 
 export interface LoginApi {
   /**
-   * For hosts with their own password check: sends what `POST /auth/login` would after a correct
-   * password, and returns the reply (`return fastify.mfa.login.begin(request, reply, user.id)`).
+   * For hosts with their own password check, after it succeeded: sends what `POST /auth/login` would
+   * after a right password and returns the reply (`return fastify.mfa.login.begin(request, reply, user.id)`):
+   * 200 `{ step: 'complete', aal }` (signed in: no factor, or a remembered device), 200 `{ step: 'mfa',
+   * mfaToken, methods, expiresAt }` (a pending login: NOT signed in), or a refusal in the suite's error
+   * shape (423 `FST_MFA_LOCKED` with `retryAfter` and `Retry-After`, 423 `FST_MFA_CODES_BLOCKED`, 401
+   * `FST_MFA_INVALID_CREDENTIALS` when `getUser` does not know the user), whatever your error handler does.
+   * It gives the session a new id (so anything you stored in the session before is gone) and writes
+   * `session.mfa`. Do not mark the session signed in yourself: use the `onSignedIn` option, which runs
+   * when the sign-in completes on every path, or read `request.mfa.signedIn`. Do not give the route a
+   * response schema of your own (the answers above would not match it).
    */
   begin(request: FastifyRequest, reply: FastifyReply, userId: string): Promise<FastifyReply>
 }

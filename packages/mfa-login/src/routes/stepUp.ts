@@ -14,10 +14,10 @@ export async function stepUpRoutes (routes: FastifyInstance, { flow, limits }: {
 
   routes.post<{ Body: { method: string, code: string } }>('/step-up/verify', {
     onRequest, preHandler, schema: { body: s.stepUpBody }
-  }, async (request) => {
+  }, async (request, reply) => {
     const factor = factorOf(routes, request.body.method, 'code')
     const binding = ceremonyBinding(request)
-    return await flow.stepUp(request, factor, (userId) => checkCode(factor, userId, request.body.code, request, { purpose: 'step-up', binding }))
+    return await flow.stepUp(request, reply, factor, (userId) => checkCode(factor, userId, request.body.code, request, { purpose: 'step-up', binding }))
   })
 
   routes.post<{ Params: { method: string } }>('/step-up/:method/options', {
@@ -29,9 +29,9 @@ export async function stepUpRoutes (routes: FastifyInstance, { flow, limits }: {
 
   routes.post<{ Params: { method: string }, Body: { response: object } }>('/step-up/:method/verify', {
     onRequest, preHandler, schema: { params: s.methodParams, body: s.stepUpCeremonyBody }
-  }, async (request) => {
+  }, async (request, reply) => {
     const factor = factorOf(routes, request.params.method, 'ceremony')
     const binding = ceremonyBinding(request)
-    return await flow.stepUp(request, factor, (userId) => factor.verifyResponse!(userId, request.body.response, { purpose: 'step-up', binding, request }))
+    return await flow.stepUp(request, reply, factor, (userId) => factor.verifyResponse!(userId, request.body.response, { purpose: 'step-up', binding, request }))
   })
 }
