@@ -25,7 +25,7 @@ await eachStore(t, async (t, _store, kind) => {
           return user ? { user, mfaSignedIn: request.mfa.signedIn } : await reply.code(401).send({ message: 'sign in' })
         })
         // The host's error handler makes its own shape: begin() must keep the suite's anyway.
-        app.setErrorHandler(async (err, _request, reply) => await reply.code((err as { statusCode?: number }).statusCode ?? 500).send({ message: err.message }))
+        app.setErrorHandler(async (err, _request, reply) => await reply.code((err as { statusCode?: number }).statusCode ?? 500).send({ message: (err as Error).message }))
       }
     })
     return { app, signedIn }
