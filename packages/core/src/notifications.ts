@@ -12,6 +12,8 @@ export type NotificationType = typeof NOTIFICATION_TYPES[number]
 export interface SecurityNotification {
   type: NotificationType
   userId: string
+  /** The factor it is about (`totp`, `webauthn`, `email-otp` …), when one. */
+  method: string | null
   at: Date
   /** What the user should be told: the device, the method, the reason of a support reset … (never a secret). */
   details: Record<string, unknown>
@@ -47,7 +49,7 @@ export function createNotifications (events: EventLog, log: FastifyBaseLogger, d
   events.on('*', (event) => {
     const type = typeOf(event)
     if (type === null || disabled.includes(type) || event.userId === null || channels.length === 0) return
-    const notification: SecurityNotification = { type, userId: event.userId, at: event.at, details: event.details, ip: event.ip, userAgent: event.userAgent }
+    const notification: SecurityNotification = { type, userId: event.userId, method: event.method, at: event.at, details: event.details, ip: event.ip, userAgent: event.userAgent }
     for (const channel of channels) {
       channel(notification).catch((err: unknown) => { log.error({ err, type }, 'fastify-mfa: a security notification could not be delivered') })
     }
