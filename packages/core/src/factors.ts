@@ -4,7 +4,12 @@ import type { Aal } from './state.js'
 /** The outcome of checking a second factor. */
 export type FactorResult =
   | { ok: true, userId: string, amr: string[], aal: Exclude<Aal, 0> }
-  | { ok: false, reason: 'invalid' | 'replay' | 'expired' | 'clone_suspected' | 'not_enrolled' }
+  | {
+    ok: false
+    reason: 'invalid' | 'replay' | 'expired' | 'clone_suspected' | 'not_enrolled'
+    /** Safe to show the client next to the refusal (e.g. a WebAuthn `signal` for the browser). */
+    details?: Record<string, unknown>
+  }
 
 /** Where a ceremony (WebAuthn) challenge belongs: a pending login, a session's step-up, or a passkey sign-in. */
 export interface CeremonyContext {

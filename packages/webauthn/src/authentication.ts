@@ -6,6 +6,7 @@ import {
 import { assuranceOf } from './assurance.js'
 import type { WebAuthnContext } from './context.js'
 import { readClientChallenge } from './readClientChallenge.js'
+import { backupEligibleOf } from './credentials.js'
 import type { CredentialDocument } from './store.js'
 
 /**
@@ -54,6 +55,21 @@ async function credentialFor (ctx: WebAuthnContext, userId: string | null, respo
 }
 
 /**
+ * The WebAuthn Signal API's `unknownCredential` for a passkey sign-in whose response names a credential
+ * id: `{ rpId, credentialId }` when that id is registered to nobody, so the page can tell the browser
+ * (`PublicKeyCredential.signalUnknownCredential`) to drop the passkey from its picker. Null for a
+ * credential any user has (never signal another user's passkey away) and for a malformed response.
+ */
+export async function unknownCredentialSignal (ctx: WebAuthnContext, response: unknown): Promise<{ rpId: string, credentialId: string } | null> {
+  const id = (response as { id?: unknown } | null)?.id
+  if (typeof id !== 'string' || !CREDENTIAL_ID.test(id)) return null
+  return await ctx.credentials.exists(id) ? null : { rpId: ctx.opts.rpID, credentialId: id }
+}
+
+// As the route schemas accept: base64url, at most 1023 bytes (WebAuthn §5.8.3).
+const CREDENTIAL_ID = /^[A-Za-z0-9_-]{1,1364}$/
+
+/**
  * Verifies an assertion for the challenge issued to `ceremony`. The challenge is spent first, so a
  * response is checked at most once. For a passkey sign-in (`userId` null) the user is the owner of
  * the credential, confirmed by the user handle the authenticator returns.
@@ -67,14 +83,18 @@ export async function verifyAuthentication (ctx: WebAuthnContext, userId: string
   if (!spent.ok) return refused(spent.reason)
   const assertion = response as AuthenticationResponseJSON
   const credential = await credentialFor(ctx, userId, assertion)
-  if (!credential) return refused('invalid')
+  if (!credential) {
+    // A passkey the browser still offers though it belongs to nobody here: tell the page to signal it.
+    const unknownCredential = purpose === 'passkey' ? await unknownCredentialSignal(ctx, response) : null
+    return unknownCredential ? { ok: false, reason: 'invalid', details: { signal: { unknownCredential } } } : refused('invalid')
+  }
 
   let verified: VerifiedAuthenticationResponse
   try {
     verified = await verifyAuthenticationResponse({
       response: assertion,
       expectedChallenge: challenge,
-      expectedOrigin: ctx.opts.origins,
+      expectedOrigin: ctx.opts.expectedOrigins,
       expectedRPID: ctx.opts.rpID,
       // The counter rule is applied below, after the signature is known to be good, so that only a
       // genuine assertion is audited as a possible clone.
@@ -87,6 +107,13 @@ export async function verifyAuthentication (ctx: WebAuthnContext, userId: string
   }
   if (!verified.verified) return refused('invalid')
   const info = verified.authenticationInfo
+  // WebAuthn §7.2 (Level 3): the BE flag is fixed for a credential's life. A device-bound key that
+  // now says it may be synced (or the reverse) is not the authenticator that was registered, and the
+  // assurance level (hwk / swk) would be wrong: refuse it.
+  if ((info.credentialDeviceType === 'multiDevice') !== backupEligibleOf(credential)) {
+    request.log.info({ credentialId: credential._id }, 'fastify-mfa: WebAuthn assertion refused: backup eligibility changed')
+    return refused('invalid')
+  }
 
   // WebAuthn §6.1.1: a counter that does not grow, when either value is non-zero, means two
   // copies of the private key may exist. Refuse, keep the stored counter, and audit it. The claim
@@ -102,5 +129,6 @@ export async function verifyAuthentication (ctx: WebAuthnContext, userId: string
     return refused('clone_suspected')
   }
   await ctx.credentials.recordUse(credential._id, info.newCounter, info.credentialBackedUp, new Date(ctx.mfa.now()))
-  return { ok: true, userId: credential.userId, ...assuranceOf({ deviceType: credential.deviceType, userVerified: info.userVerified, purpose }) }
+  const assurance = assuranceOf({ deviceType: credential.deviceType, userVerified: info.userVerified, purpose, syncedPasskeyAal: ctx.opts.syncedPasskeyAal })
+  return { ok: true, userId: credential.userId, ...assurance }
 }

@@ -1,4 +1,5 @@
 import { claim, isDuplicateKeyError, type MfaCollection } from '@fastify-mfa/core'
+import { authenticatorNameOf } from './authenticatorName.js'
 import { errors } from './errors.js'
 import type { CounterDocument, CredentialDocument } from './store.js'
 
@@ -9,18 +10,28 @@ export interface CredentialView {
   createdAt: string
   lastUsedAt: string | null
   deviceType: 'singleDevice' | 'multiDevice'
+  /** false: a device-bound key (`hwk`); true: a synced passkey (`swk`). */
+  backupEligible: boolean
   backedUp: boolean
+  /** The authenticator model from its AAGUID ("iCloud Keychain", "YubiKey 5 Series"), or null when unknown. */
+  authenticatorName: string | null
   transports: string[]
 }
 
-export function viewOf (doc: CredentialDocument): CredentialView {
+/** Whether the credential is backup-eligible (a synced passkey); older documents say it only through `deviceType`. */
+export const backupEligibleOf = (doc: Pick<CredentialDocument, 'backupEligible' | 'deviceType'>): boolean =>
+  doc.backupEligible ?? doc.deviceType === 'multiDevice'
+
+export function viewOf (doc: CredentialDocument, hostNames: Readonly<Record<string, string>> = {}): CredentialView {
   return {
     id: doc._id,
     name: doc.name,
     createdAt: doc.createdAt.toISOString(),
     lastUsedAt: doc.lastUsedAt ? doc.lastUsedAt.toISOString() : null,
     deviceType: doc.deviceType,
+    backupEligible: backupEligibleOf(doc),
     backedUp: doc.backedUp,
+    authenticatorName: authenticatorNameOf(doc.aaguid, hostNames),
     transports: doc.transports
   }
 }
@@ -46,6 +57,8 @@ export interface CredentialStore {
    */
   recordUse(credentialId: string, counter: number, backedUp: boolean, at: Date): Promise<void>
   userIds(): Promise<string[]>
+  /** Whether any user has a credential of this id. */
+  exists(credentialId: string): Promise<boolean>
 }
 
 export function createCredentialStore (collection: MfaCollection<CredentialDocument>, counters: MfaCollection<CounterDocument>): CredentialStore {
@@ -88,6 +101,7 @@ export function createCredentialStore (collection: MfaCollection<CredentialDocum
     async recordUse (credentialId, counter, backedUp, at) {
       await collection.updateOne({ _id: credentialId }, { $set: { counter, backedUp, lastUsedAt: at } })
     },
+    exists: async (credentialId) => await collection.countDocuments({ _id: credentialId }) > 0,
     async userIds () {
       const docs = await collection.find({})
       return [...new Set(docs.map((d) => d.userId))]

@@ -24,7 +24,7 @@ async function fastifyMfaWebAuthn (fastify: FastifyInstance, options: WebAuthnOp
   mfa.factors.register(createWebAuthnFactor(ctx))
   mfa.registerUserData({ forget: ctx.challenges.removeForUser })
   mfa.addSummary('webauthn', async (userId) => await ctx.credentials.countByUser(userId))
-  await registerWebAuthnRoutes(fastify, api, ctx.credentials, opts.prefix)
+  await registerWebAuthnRoutes(fastify, api, ctx.credentials, opts)
 }
 
 export const mfaWebAuthn = fp(fastifyMfaWebAuthn, {
@@ -34,13 +34,17 @@ export const mfaWebAuthn = fp(fastifyMfaWebAuthn, {
 })
 export default mfaWebAuthn
 
-export type { WebAuthnOptions, ResolvedWebAuthnOptions, AttestationType, ResidentKey, UserVerification } from './options.js'
-export type { WebAuthnApi, RegistrationResult, CredentialDocument, CredentialView } from './types.js'
+export type { WebAuthnOptions, ResolvedWebAuthnOptions, AttestationType, ResidentKey, UserVerification, AuthenticatorPolicy } from './options.js'
+export type { WebAuthnApi, RegistrationResult, CredentialDocument, CredentialView, UnknownCredentialSignal, WebAuthnSignals } from './types.js'
 export type { ChallengeDocument, ChallengePurpose } from './store.js'
 export { errors } from './errors.js'
 export { assuranceOf } from './assurance.js'
 export { readClientChallenge } from './readClientChallenge.js'
-export { authenticationOptions, verifyAuthentication } from './authentication.js'
-export { registrationOptions, verifyRegistration } from './registration.js'
+export { authenticationOptions, verifyAuthentication, unknownCredentialSignal } from './authentication.js'
+export { registrationOptions, verifyRegistration, type RegistrationPurpose } from './registration.js'
+export { authenticatorNameOf } from './authenticatorName.js'
+export { authenticatorAllowed } from './authenticatorPolicy.js'
+export { autoUpgradeOpen } from './autoUpgrade.js'
+export { signalsFor } from './signals.js'
 export { createWebAuthnFactor } from './factor.js'
 export type { WebAuthnContext } from './context.js'

@@ -21,7 +21,7 @@ const publicKeyCredential = {
 
 const credentialView = {
   type: 'object',
-  required: ['id', 'name', 'createdAt', 'deviceType', 'backedUp', 'transports'],
+  required: ['id', 'name', 'createdAt', 'deviceType', 'backupEligible', 'backedUp', 'authenticatorName', 'transports'],
   additionalProperties: false,
   properties: {
     id: { type: 'string' },
@@ -29,7 +29,9 @@ const credentialView = {
     createdAt: { type: 'string' },
     lastUsedAt: { type: ['string', 'null'] },
     deviceType: { type: 'string' },
+    backupEligible: { type: 'boolean' },
     backedUp: { type: 'boolean' },
+    authenticatorName: { type: ['string', 'null'] },
     transports: { type: 'array', items: { type: 'string' } }
   }
 } as const
@@ -63,3 +65,42 @@ export const renameSchema = {
 } as const
 
 export const removeSchema = { params: idParams } as const
+
+const noBody = { type: 'object', additionalProperties: false, maxProperties: 0 } as const
+
+export const conditionalOptionsSchema = { body: noBody } as const
+
+export const conditionalVerifySchema = {
+  body: { type: 'object', additionalProperties: false, required: ['response'], properties: { response: publicKeyCredential } },
+  response: { 200: { type: 'object', required: ['credential'], additionalProperties: false, properties: { credential: credentialView } } }
+} as const
+
+const strings = { type: 'array', items: { type: 'string' } } as const
+
+export const signalsSchema = {
+  response: {
+    200: {
+      type: 'object',
+      required: ['allAcceptedCredentials', 'currentUserDetails'],
+      additionalProperties: false,
+      properties: {
+        allAcceptedCredentials: {
+          type: 'object',
+          required: ['rpId', 'userId', 'allAcceptedCredentialIds'],
+          additionalProperties: false,
+          properties: { rpId: { type: 'string' }, userId: { type: 'string' }, allAcceptedCredentialIds: strings }
+        },
+        currentUserDetails: {
+          type: 'object',
+          required: ['rpId', 'userId', 'name', 'displayName'],
+          additionalProperties: false,
+          properties: { rpId: { type: 'string' }, userId: { type: 'string' }, name: { type: 'string' }, displayName: { type: 'string' } }
+        }
+      }
+    }
+  }
+} as const
+
+export const wellKnownSchema = {
+  response: { 200: { type: 'object', required: ['origins'], additionalProperties: false, properties: { origins: strings } } }
+} as const

@@ -9,16 +9,33 @@ export interface CredentialDocument extends StoredDocument {
   /** Signature counter last accepted (WebAuthn §6.1.1); stays 0 for authenticators that do not count. */
   counter: number
   transports: string[]
+  /** `multiDevice` when the authenticator said the credential may be synced (the BE flag): a synced passkey. */
   deviceType: 'singleDevice' | 'multiDevice'
+  /**
+   * The BE flag at registration (WebAuthn §6.1, fixed for the credential's life): false for a
+   * device-bound key. Every assertion must carry the same flag. Absent on credentials stored before
+   * it was recorded (then `deviceType === 'multiDevice'` says it).
+   */
+  backupEligible?: boolean
+  /** The BS flag last seen: the synced passkey is backed up now. */
   backedUp: boolean
+  /** The authenticator model's AAGUID (lowercase UUID; all zeros when the authenticator or browser hides it). */
   aaguid: string
+  /** The attestation statement format of the registration (`none`, `packed` …). Absent on older credentials. */
+  attestationFormat?: string
+  /** Registered by the automatic passkey upgrade (conditional create), without user presence. */
+  autoRegistered?: boolean
   name: string
   createdAt: Date
   lastUsedAt: Date | null
 }
 
-/** What a challenge is for: registration (management routes) or one of the ceremonies of mfa-login. */
-export type ChallengePurpose = 'register' | 'login' | 'step-up' | 'passkey'
+/**
+ * What a challenge is for: registration (management routes), the automatic passkey upgrade
+ * (`register-conditional`, the only one that accepts a response without user presence) or one of
+ * the ceremonies of mfa-login.
+ */
+export type ChallengePurpose = 'register' | 'register-conditional' | 'login' | 'step-up' | 'passkey'
 
 /** An issued challenge (`mfa_webauthn_challenges`). `_id` is the challenge itself; consumed once. */
 export interface ChallengeDocument extends StoredDocument {

@@ -14,7 +14,8 @@ t.test('passkey sign-in finds the user by credential and user handle', async (t)
     const options = (await ceremonyOptions(built.user, passkey())).json()
     t.notOk('allowCredentials' in options && options.allowCredentials.length > 0, 'no allowCredentials: discoverable credentials')
     t.equal(options.userVerification, 'required', "user verification asked for, though the plugin's option is 'preferred'")
-    t.same(await ceremonyVerify(built.user, passkey(), alicePasskey.authenticate(options)), { ok: true, userId: 'alice', amr: ['swk', 'user'], aal: 3 })
+    // A synced passkey proves AAL 2 (NIST SP 800-63B-4); `user` in amr says UV was done.
+    t.same(await ceremonyVerify(built.user, passkey(), alicePasskey.authenticate(options)), { ok: true, userId: 'alice', amr: ['swk', 'user'], aal: 2 })
 
     const bobsHandle = (await built.app.mfa.users.get('bob')).webauthnUserHandle!
     const realHandle = alicePasskey.userHandle
@@ -26,11 +27,14 @@ t.test('passkey sign-in finds the user by credential and user handle', async (t)
   })
 })
 
-t.test('a passkey without user verification is one factor, not AAL 3', async (t) => {
+t.test('a passkey without user verification is one factor: AAL 1, no `user` in amr', async (t) => {
   await eachStore(t, async (t, store) => {
     const built = await buildApp(t, store)
-    const authenticator = await enrolled(built, 'alice', { deviceType: 'multiDevice' })
-    t.same(await ceremony(built, authenticator, passkey(), { userVerified: false }), { ok: true, userId: 'alice', amr: ['swk'], aal: 1 })
-    t.same(await ceremony(built, authenticator, passkey(), { userVerified: true }), { ok: true, userId: 'alice', amr: ['swk', 'user'], aal: 3 })
+    const synced = await enrolled(built, 'alice', { deviceType: 'multiDevice' })
+    t.same(await ceremony(built, synced, passkey(), { userVerified: false }), { ok: true, userId: 'alice', amr: ['swk'], aal: 1 })
+    t.same(await ceremony(built, synced, passkey(), { userVerified: true }), { ok: true, userId: 'alice', amr: ['swk', 'user'], aal: 2 })
+    const deviceBound = await enrolled(built, 'bob')
+    t.same(await ceremony(built, deviceBound, passkey(), { userVerified: false }), { ok: true, userId: 'bob', amr: ['hwk'], aal: 1 })
+    t.same(await ceremony(built, deviceBound, passkey(), { userVerified: true }), { ok: true, userId: 'bob', amr: ['hwk', 'user'], aal: 3 })
   })
 })

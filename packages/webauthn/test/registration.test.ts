@@ -20,7 +20,7 @@ t.test('register -> list -> rename: a user has several named credentials', async
     t.equal(res.statusCode, 200, res.body)
     t.same(res.json().credential, {
       id: first.id, name: 'Blue key', createdAt: new Date(clock.ms).toISOString(), lastUsedAt: null,
-      deviceType: 'singleDevice', backedUp: false, transports: ['usb']
+      deviceType: 'singleDevice', backupEligible: false, backedUp: false, authenticatorName: null, transports: ['usb']
     })
     t.notOk('backupCodes' in res.json(), 'no backup codes plugin registered')
     t.equal(events.length, 1)
@@ -39,7 +39,7 @@ t.test('register -> list -> rename: a user has several named credentials', async
     clock.advance(10)
     const second = await registerVerify(user, passkey.register(options))
     t.equal(second.statusCode, 200, second.body)
-    t.match(second.json().credential, { name: 'Passkey', deviceType: 'multiDevice', backedUp: true })
+    t.match(second.json().credential, { name: 'Passkey', deviceType: 'multiDevice', backupEligible: true, backedUp: true, authenticatorName: null })
 
     const list = await user.inject({ url: '/mfa/webauthn/credentials' })
     t.same(list.json().credentials.map((c: { id: string }) => c.id), [first.id, passkey.id], 'oldest first')

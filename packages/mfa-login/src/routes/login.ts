@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { errors as coreErrors, sha256, type CodeContext, type FactorResult, type MfaFactor } from '@fastify-mfa/core'
+import { errors as coreErrors, sha256, withDetails, type CodeContext, type FactorResult, type MfaFactor } from '@fastify-mfa/core'
 import { errors } from '../errors.js'
 import type { LoginFlow } from '../flow.js'
 import type { ResolvedLoginOptions } from '../options.js'
@@ -89,7 +89,7 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
     const result = await factor.verifyResponse!(null, request.body.response, { purpose: 'passkey', binding: ceremonyBinding(request), request })
     if (!result.ok) {
       await mfa.emit('login.passkey_failed', { method: factor.id, request, details: { reason: result.reason } })
-      throw new coreErrors.FST_MFA_INVALID_CODE()
+      throw withDetails(new coreErrors.FST_MFA_INVALID_CODE(), result.details ?? {})
     }
     // Without user verification (RFC 8176 `user`) a passkey is one possession factor: not enough to sign
     // in without a password (and it must not open a second step that the same key could then answer).

@@ -28,3 +28,12 @@ export async function plantChallenge (app: FastifyInstance, issued: string, plan
   await challenges.deleteOne({ _id: issued })
   await challenges.insertOne({ ...doc, _id: planted })
 }
+
+/** The automatic passkey upgrade's routes (conditional create). */
+export const conditionalOptions = async (user: Agent) =>
+  await user.inject({ method: 'POST', url: '/mfa/webauthn/register/conditional/options', payload: {} })
+
+export const conditionalVerify = async (user: Agent, response: unknown) =>
+  await user.inject({ method: 'POST', url: '/mfa/webauthn/register/conditional/verify', payload: { response } })
+
+export const signals = async (user: Agent) => await user.inject({ url: '/mfa/webauthn/signals' })

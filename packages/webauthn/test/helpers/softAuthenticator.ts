@@ -9,10 +9,18 @@ import { encodeCbor, type CborValue } from './cbor.js'
 export interface SoftAuthenticatorOptions {
   /** `multiDevice` sets the backup-eligible and backed-up flags (a synced passkey). @default 'singleDevice' */
   deviceType?: 'singleDevice' | 'multiDevice'
+  /** The BE flag (the credential may be synced). @default deviceType === 'multiDevice' */
+  backupEligible?: boolean
+  /** The BS flag (the credential is backed up now); only meaningful with BE. @default backupEligible */
+  backedUp?: boolean
   /** Whether the signature counter counts; many passkey providers leave it at 0. @default true */
   counts?: boolean
   /** Whether the UV flag is set (PIN or biometric checked). @default true */
   userVerified?: boolean
+  /** Whether the UP flag is set (a gesture); a password manager's conditional create may clear it. @default true */
+  userPresent?: boolean
+  /** The AAGUID in the attested credential data (UUID). @default all zeros */
+  aaguid?: string
   credentialId?: Buffer
 }
 
@@ -20,6 +28,9 @@ export interface CeremonyOverrides {
   origin?: string
   rpId?: string
   userVerified?: boolean
+  userPresent?: boolean
+  /** Forces the BE flag of this response (an authenticator that changed its mind). */
+  backupEligible?: boolean
   /** Forces the signature counter of this assertion (cloned or rewound authenticator). */
   counter?: number
   type?: string
@@ -40,21 +51,29 @@ const b64url = (data: Buffer): string => data.toString('base64url')
 export class SoftAuthenticator {
   readonly credentialId: Buffer
   readonly deviceType: 'singleDevice' | 'multiDevice'
+  readonly aaguid: string
   counter = 0
   userHandle: string | null = null
   private readonly privateKey: KeyObject
   private readonly publicKey: KeyObject
   private readonly counts: boolean
   private readonly userVerified: boolean
+  private readonly userPresent: boolean
+  private readonly backupEligible: boolean
+  private readonly backedUp: boolean
 
   constructor (readonly origin: string, readonly rpId: string, options: SoftAuthenticatorOptions = {}) {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
     this.privateKey = privateKey
     this.publicKey = publicKey
     this.credentialId = options.credentialId ?? randomBytes(32)
-    this.deviceType = options.deviceType ?? 'singleDevice'
+    this.backupEligible = options.backupEligible ?? options.deviceType === 'multiDevice'
+    this.deviceType = this.backupEligible ? 'multiDevice' : 'singleDevice'
+    this.backedUp = options.backedUp ?? this.backupEligible
+    this.aaguid = options.aaguid ?? '00000000-0000-0000-0000-000000000000'
     this.counts = options.counts ?? true
     this.userVerified = options.userVerified ?? true
+    this.userPresent = options.userPresent ?? true
   }
 
   get id (): string { return b64url(this.credentialId) }
@@ -67,8 +86,12 @@ export class SoftAuthenticator {
     ]))
   }
 
-  private flags (userVerified: boolean, attested: boolean): number {
-    return FLAG_UP | (userVerified ? FLAG_UV : 0) | (this.deviceType === 'multiDevice' ? FLAG_BE | FLAG_BS : 0) | (attested ? FLAG_AT : 0)
+  private flags (overrides: CeremonyOverrides, attested: boolean): number {
+    const eligible = overrides.backupEligible ?? this.backupEligible
+    return ((overrides.userPresent ?? this.userPresent) ? FLAG_UP : 0) |
+      ((overrides.userVerified ?? this.userVerified) ? FLAG_UV : 0) |
+      (eligible ? FLAG_BE : 0) | (eligible && this.backedUp ? FLAG_BS : 0) |
+      (attested ? FLAG_AT : 0)
   }
 
   private authenticatorData (rpId: string, flags: number, counter: number, attested?: Buffer): Buffer {
@@ -86,8 +109,9 @@ export class SoftAuthenticator {
     this.userHandle = options.user?.id ?? null
     const idLength = Buffer.alloc(2)
     idLength.writeUInt16BE(this.credentialId.length)
-    const attested = Buffer.concat([Buffer.alloc(16), idLength, this.credentialId, this.coseKey()])
-    const authData = this.authenticatorData(overrides.rpId ?? this.rpId, this.flags(overrides.userVerified ?? this.userVerified, true), 0, attested)
+    const aaguid = Buffer.from(this.aaguid.replace(/-/g, ''), 'hex')
+    const attested = Buffer.concat([aaguid, idLength, this.credentialId, this.coseKey()])
+    const authData = this.authenticatorData(overrides.rpId ?? this.rpId, this.flags(overrides, true), 0, attested)
     const clientDataJSON = this.clientData(overrides.type ?? 'webauthn.create', overrides.challenge ?? options.challenge, overrides.origin ?? this.origin)
     const attestationObject = encodeCbor(new Map<string, CborValue>([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData]]))
     return {
@@ -103,7 +127,7 @@ export class SoftAuthenticator {
   authenticate (options: { challenge: string }, overrides: CeremonyOverrides = {}) {
     if (overrides.counter !== undefined) this.counter = overrides.counter
     else if (this.counts) this.counter++
-    const authData = this.authenticatorData(overrides.rpId ?? this.rpId, this.flags(overrides.userVerified ?? this.userVerified, false), this.counter)
+    const authData = this.authenticatorData(overrides.rpId ?? this.rpId, this.flags(overrides, false), this.counter)
     const clientDataJSON = this.clientData(overrides.type ?? 'webauthn.get', overrides.challenge ?? options.challenge, overrides.origin ?? this.origin)
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), this.privateKey)
     return {
