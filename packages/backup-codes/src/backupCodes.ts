@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
-import type { FactorResult, MfaApi } from '@fastify-mfa/core'
+import type { FactorResult, MfaApi, MfaEventMap } from '@fastify-mfa/core'
 import { backupCodeHint, formatBackupCode } from './codeFormat.js'
 import { errors } from './errors.js'
 import { generateBackupCodes } from './generateBackupCodes.js'
@@ -34,7 +34,8 @@ export interface BackupCodes {
 export function createBackupCodes (mfa: MfaApi, opts: ResolvedBackupCodesOptions, hashing: BackupCodeHashing = bcryptHashing): BackupCodes {
   const store = createBackupCodeStore(mfa, opts.collections)
   const decoy = decoyHash(hashing, opts.cost)
-  const emit = async (type: string, userId: string, request: FastifyRequest | undefined, details: Record<string, unknown>) =>
+  const emit = async <K extends 'backup_codes.created' | 'backup_codes.regenerated' | 'backup_codes.used' | 'backup_codes.low'>(
+    type: K, userId: string, request: FastifyRequest | undefined, details: MfaEventMap[K]) =>
     await mfa.emit(type, { userId, method: FACTOR_ID, request, details })
 
   /** Stores a new set's codes; they match nothing until the set document points at them. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { MfaCollection, IndexSpec } from './store/types.js'
+import type { MfaEventMap, MfaEventType } from './eventMap.js'
 
 /** A stored audit event (`mfa_events`). */
 export interface MfaEvent {
@@ -14,14 +15,17 @@ export interface MfaEvent {
   details: Record<string, unknown>
 }
 
-export interface EmitInput {
+export interface EmitInput<D = Record<string, unknown>> {
   userId?: string | null
   method?: string | null
   request?: FastifyRequest
-  details?: Record<string, unknown>
+  details?: D
 }
 
-export type EventHook = (event: MfaEvent) => void | Promise<void>
+/** A stored event of one type, with its details typed. */
+export type TypedEvent<K extends MfaEventType> = Omit<MfaEvent, 'type' | 'details'> & { type: K, details: MfaEventMap[K] }
+
+export type EventHook<K extends MfaEventType | '*' = '*'> = (event: K extends MfaEventType ? TypedEvent<K> : MfaEvent) => void | Promise<void>
 
 export function eventIndexes (retentionDays: number): IndexSpec[] {
   return [
@@ -46,8 +50,8 @@ function scrub (details: Record<string, unknown>): Record<string, unknown> {
 }
 
 export interface EventLog {
-  emit(type: string, input: EmitInput): Promise<MfaEvent>
-  on(type: string, hook: EventHook): void
+  emit<K extends MfaEventType>(type: K, input: EmitInput<MfaEventMap[K]>): Promise<MfaEvent>
+  on<K extends MfaEventType | '*'>(type: K, hook: EventHook<K>): void
   recent(userId: string, limit: number): Promise<MfaEvent[]>
 }
 
@@ -75,7 +79,8 @@ function batchedInsert (collection: MfaCollection<MfaEvent>, onStored: () => voi
 
 /** `onStored` runs after each batch of events is written (core starts its expiry sweep there). */
 export function createEventLog (collection: MfaCollection<MfaEvent>, log: FastifyBaseLogger, now: () => number, onStored: () => void = () => {}): EventLog {
-  const hooks = new Map<string, EventHook[]>()
+  // Hooks are kept untyped inside; `on` and `emit` are typed for callers.
+  const hooks = new Map<string, Array<(event: MfaEvent) => void | Promise<void>>>()
   const insert = batchedInsert(collection, onStored)
   return {
     async emit (type, input) {
@@ -89,7 +94,7 @@ export function createEventLog (collection: MfaCollection<MfaEvent>, log: Fastif
         ip: request?.ip ?? null,
         userAgent: request?.headers['user-agent']?.slice(0, 512) ?? null,
         at: new Date(at),
-        details: scrub(input.details ?? {})
+        details: scrub((input.details ?? {}) as Record<string, unknown>)
       }
       await insert(event)
       const logger = request?.log ?? log
@@ -105,7 +110,7 @@ export function createEventLog (collection: MfaCollection<MfaEvent>, log: Fastif
     },
     on (type, hook) {
       if (typeof hook !== 'function') throw new TypeError('@fastify-mfa/core: mfa.on(type, fn) needs a function')
-      hooks.set(type, [...(hooks.get(type) ?? []), hook])
+      hooks.set(type, [...(hooks.get(type) ?? []), hook as (event: MfaEvent) => void | Promise<void>])
     },
     async recent (userId, limit) {
       return await collection.find({ userId }, { sort: { _id: -1 }, limit })

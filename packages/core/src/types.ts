@@ -1,6 +1,7 @@
 /// <reference types="@fastify/session" preserve="true" />
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import type { EmitInput, EventHook, MfaEvent } from './events.js'
+import type { MfaEventMap, MfaEventType } from './eventMap.js'
 import type { FactorRegistry } from './factors.js'
 import type { RequireOptions } from './guards.js'
 import type { MfaCrypto } from './rotation.js'
@@ -63,10 +64,10 @@ export interface MfaApi {
   ensureIndexes<T extends StoredDocument>(collection: MfaCollection<T>, specs: IndexSpec[]): void
   readonly factors: FactorRegistry
   readonly crypto: MfaCrypto
-  /** Writes the audit event to `mfa_events`, logs it and calls the hooks. */
-  emit(type: string, input: EmitInput): Promise<MfaEvent>
-  /** Calls `hook` for each event of `type` (`'*'` for all). */
-  on(type: string, hook: EventHook): void
+  /** Writes the audit event to `mfa_events`, logs it and calls the hooks. `type` is a key of `MfaEventMap`. */
+  emit<K extends MfaEventType>(type: K, input: EmitInput<MfaEventMap[K]>): Promise<MfaEvent>
+  /** Calls `hook` for each event of `type` (`'*'` for all), with its details typed. */
+  on<K extends MfaEventType | '*'>(type: K, hook: EventHook<K>): void
   readonly events: { recent(userId: string, limit: number): Promise<MfaEvent[]> }
   readonly users: UserRecords
   /** The registry of signed-in sessions (SPEC §8): list them, end one or all on every instance. */

@@ -107,7 +107,7 @@ await eachStore(t, async (t, store) => {
   t.test('events emitted together share one write; each emit resolves once its event is stored', async (t) => {
     const writes: number[] = []
     const app = await buildTestApp(t, { core: mfaCore, store: withEventWrites(async (docs, original) => { writes.push(docs.length); await original(docs) }) })
-    const emitted = await Promise.all(['mfa.code_accepted', 'login.success', 'login.success'].map(async (type, i) => {
+    const emitted = await Promise.all((['mfa.code_accepted', 'login.success', 'login.success'] as const).map(async (type, i) => {
       await app.mfa.emit(type, { userId: `batch${i}` })
       return (await app.mfa.events.recent(`batch${i}`, 1)).map((e) => e.type)
     }))

@@ -38,3 +38,21 @@ declare module 'fastify' {
     mfaCeremony?: string
   }
 }
+
+declare module '@fastify-mfa/core' {
+  interface MfaEventMap {
+    'login.password_failed': { knownUser: boolean, knownDevice: boolean, braked?: number }
+    'login.throttled': { knownDevice: boolean, retryAfter: number }
+    'login.password_ok': { methods: string[] }
+    'login.success': { aal: number, amr: string[] }
+    'login.locked': { seconds: number }
+    'login.passkey_failed': { reason: string }
+    'mfa.code_refused': { reason: string }
+    'mfa.code_accepted': Record<string, never>
+    'mfa.codes_blocked': { consecutiveFailures: number, until: string }
+    'mfa.step_up': { aal: number }
+    'device_cookie.issued': { deviceId: string }
+    logout: Record<string, never>
+    'recovery.admin_reset': { actor: string, reason: string, removed: string[], devices: number }
+  }
+}

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { createDeviceCookie, createRememberDeviceApi } from './devices.js'
 import { resolveOptions, type RememberDeviceOptions } from './options.js'
 import { registerDeviceRoutes } from './routes.js'
+import './types.js'
 import { createTrustedDeviceStore, deviceIndexes, type TrustedDevice } from './store.js'
 
 async function rememberDevice (fastify: FastifyInstance, options: RememberDeviceOptions): Promise<void> {

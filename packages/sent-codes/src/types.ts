@@ -151,4 +151,19 @@ declare module '@fastify-mfa/core' {
     /** Present when @fastify-mfa/sent-codes is registered with `email`. */
     mailer?: Mailer
   }
+  // The events of each sent-code method carry the masked address, never the code.
+  interface MfaEventMap {
+    'email-otp.sent': { purpose: string, sentTo: string, expiresAt: Date }
+    'sms-otp.sent': { purpose: string, sentTo: string, expiresAt: Date }
+    'email-otp.delivery_failed': { purpose: string, sentTo: string, failure: string }
+    'sms-otp.delivery_failed': { purpose: string, sentTo: string, failure: string }
+    'email-otp.replay': { purpose: string }
+    'sms-otp.replay': { purpose: string }
+    'email-otp.confirm_refused': { attemptsLeft: number }
+    'sms-otp.confirm_refused': { attemptsLeft: number }
+    'email-otp.enabled': { sentTo: string, replaced: boolean }
+    'sms-otp.enabled': { sentTo: string, replaced: boolean }
+    'email-otp.disabled': Record<string, never>
+    'sms-otp.disabled': Record<string, never>
+  }
 }

@@ -61,3 +61,13 @@ export interface TotpStepDocument {
   timeStep: number
   expiresAt: Date
 }
+
+declare module '@fastify-mfa/core' {
+  interface MfaEventMap {
+    'totp.setup_started': { expiresAt: Date }
+    'totp.confirm_refused': { reason: string }
+    'totp.enabled': { replaced: boolean }
+    'totp.disabled': Record<string, never>
+    'totp.replay': Record<string, unknown>
+  }
+}

@@ -69,3 +69,13 @@ declare module '@fastify-mfa/core' {
     webauthn?: WebAuthnApi
   }
 }
+
+declare module '@fastify-mfa/core' {
+  interface MfaEventMap {
+    'webauthn.registered': Record<string, unknown>
+    'webauthn.auto_registered': Record<string, unknown>
+    'webauthn.removed': { credentialId: string }
+    'webauthn.clone_suspected': { credentialId: string, storedCounter: number, receivedCounter: number, purpose: string }
+    'webauthn.authenticator_refused': { aaguid: string, purpose: string }
+  }
+}
