@@ -231,6 +231,65 @@ export async function enrolTotp (t: Test, page: Page, clock?: TestClock): Promis
   return { phone, codes }
 }
 
+/** A mail of the app's development outbox (`GET /dev/mail.json`, newest first). */
+export interface OutboxMail { id: string, at: string, to: string[], subject: string, text: string }
+
+/**
+ * The six-digit code of the newest mail to `email` whose subject matches, read from the outbox by
+ * the test (as a person reads their inbox), not by the page. Waits for it up to 5 s; with `after`,
+ * only a mail that is not one of those.
+ */
+export async function mailedCode (baseURL: string, email: string, subject: RegExp, after: OutboxMail[] = []): Promise<string> {
+  const mail = await mailTo(baseURL, email, subject, after)
+  const code = mail.text.match(/\b(\d{6})\b/)?.[1]
+  if (!code) throw new Error(`no code in the mail "${mail.subject}"`)
+  return code
+}
+
+/** The newest mail to `email` whose subject matches, waiting for it up to 5 s; with `after`, not one of those. */
+export async function mailTo (baseURL: string, email: string, subject: RegExp, after: OutboxMail[] = []): Promise<OutboxMail> {
+  const seen = new Set(after.map((m) => m.id))
+  for (let i = 0; i < 100; i++) {
+    const mail = (await outbox(baseURL)).find((m) => !seen.has(m.id) && m.to.includes(email) && subject.test(m.subject))
+    if (mail) return mail
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`no mail to ${email} matching ${subject}`)
+}
+
+export async function outbox (baseURL: string): Promise<OutboxMail[]> {
+  const res = await fetch(`${baseURL}/dev/mail.json`)
+  if (!res.ok) throw new Error(`no development outbox: ${res.status}`)
+  return await res.json() as OutboxMail[]
+}
+
+export const VERIFY_SUBJECT = /^Verify your email/
+
+/** Types the code sign-up mailed into the "Verify your email" banner; answers what the banner says then. */
+export async function verifyEmail (page: Page, baseURL: string, email: string): Promise<void> {
+  const banner = page.locator('#verify-email')
+  await banner.waitFor()
+  await banner.locator('[name=code]').fill(await mailedCode(baseURL, email, VERIFY_SUBJECT))
+  await banner.locator('button[type=submit]').click()
+}
+
+/**
+ * An administrator as the app makes one: sign-up with an ADMIN_EMAILS address lands on a full
+ * settings page (no admin yet), verifying the address signs the account out everywhere, and the
+ * next sign-in gives the enrol-only page of an admin without a security key.
+ */
+export async function signUpAdmin (t: Test, page: Page, baseURL: string, email: string, password: string): Promise<void> {
+  await signUp(page, email, password)
+  t.notOk(await page.locator('h1[data-enroll-only]').count(), 'before its address is verified, the account is no admin')
+  await verifyEmail(page, baseURL, email)
+  const again = page.locator('#verify-email [data-action=sign-in-again]')
+  await again.waitFor()
+  t.match(await text(page, '#verify-email'), /Your account is an administrator account now/, 'verified: told to sign in again as an admin')
+  await again.click()
+  await page.waitForURL((url) => url.pathname === '/login')
+  t.equal(await enterPassword(page, email, password), '/settings/security', 'the password alone: only to enrol a key')
+}
+
 /**
  * On an enrol-only settings page, after a security key or passkey was added: "Finish signing in"
  * opens the step-up dialog, the key proves it, and the page reloads as the full settings page.

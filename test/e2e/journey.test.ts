@@ -2,7 +2,7 @@
 // playwright-core), with a CDP virtual authenticator as their passkey and oathtool as their phone.
 import { readFile } from 'node:fs/promises'
 import t from 'tap'
-import { AuthenticatorApp, enrolTotp, enterPassword, finishSigningInWithKey, launchBrowser, newUserAgent, shot, signOut, signUp, startApp, TestClock, text } from './helpers.js'
+import { AuthenticatorApp, enrolTotp, enterPassword, finishSigningInWithKey, launchBrowser, newUserAgent, shot, signOut, signUp, signUpAdmin, startApp, TestClock, text } from './helpers.js'
 
 const password = 'correct horse battery staple'
 // The README's screenshot is refreshed only when asked: a test run leaves the work tree as it was.
@@ -143,7 +143,7 @@ t.test('an admin signs in with a security key; the admin page needs one verified
   let phone!: AuthenticatorApp
 
   await t.test('a new admin may only enrol: the authenticator app is not enough', async (t) => {
-    await signUp(page, email, password)
+    await signUpAdmin(t, page, baseURL, email, password)
     t.ok(await page.locator('h1[data-enroll-only]').isVisible(), 'an enrol-only settings page')
     await page.locator('#nudge', { hasText: 'Your account needs a security key or passkey.' }).waitFor()
     ;({ phone } = await enrolTotp(t, page, clock))

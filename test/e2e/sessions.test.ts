@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import type { BrowserContext, Page } from 'playwright-core'
 import {
   type AuthenticatorApp, enrolTotp, enterPassword, finishSigningInWithKey, launchBrowser, newUserAgent, shot,
-  signInWithCode, signOut, signUp, startApp, startOtherSite, TestClock, text
+  signInWithCode, signOut, signUp, signUpAdmin, startApp, startOtherSite, TestClock, text
 } from './helpers.js'
 
 const email = 'grace@example.com'
@@ -174,8 +174,8 @@ t.test('support resets the user\'s second factors', async (t) => {
   const admin = await newUserAgent(browser, baseURL)
 
   await t.test('an admin adds a passkey, finishes signing in with it and resets the user on /admin', async (t) => {
-    await signUp(admin.page, adminEmail, oldPassword)
-    t.ok(await admin.page.locator('h1[data-enroll-only]').isVisible(), 'a new admin gets an enrol-only page')
+    await signUpAdmin(t, admin.page, baseURL, adminEmail, oldPassword)
+    t.ok(await admin.page.locator('h1[data-enroll-only]').isVisible(), 'a new admin, verified, gets an enrol-only page')
     await admin.page.fill('#key-add [name=name]', 'Support laptop')
     await admin.page.click('#key-add button[type=submit]')
     await admin.page.locator('#keys [data-list] li', { hasText: 'Support laptop' }).waitFor()

@@ -131,3 +131,20 @@ export async function totpUser ({ a, b }: { a: FastifyInstance, b: FastifyInstan
   await user.post(a, '/auth/logout')
   return { email, secret: setup.secret, backupCodes: confirm.json().backupCodes as string[] }
 }
+
+/**
+ * An administrator as the example app makes one: an ADMIN_EMAILS address signs up, verifies the
+ * address with the code mailed to `app`'s development outbox (each instance keeps its own), which
+ * signs the account out everywhere, and signs in again with the password (an enrol-only session
+ * that may add the security key the admin role needs).
+ */
+export async function signedUpAdmin (app: FastifyInstance, user: Browser, email: string): Promise<void> {
+  await signedUp(app, user, email)
+  const mails = (await app.inject({ url: '/dev/mail.json' })).json() as Array<{ to: string[], subject: string, text: string }>
+  const code = mails.find((m) => m.to.includes(email) && /verif/i.test(m.subject))?.text.match(/\b(\d{6})\b/)?.[1]
+  if (!code) throw new Error(`no verification mail to ${email}`)
+  const verified = await user.post(app, '/api/verify-email', { code })
+  if (verified.statusCode !== 200) throw new Error(`verification failed: ${verified.body}`)
+  const login = await user.post(app, '/auth/login', { login: email, password: PASSWORD })
+  if (login.json().step !== 'complete') throw new Error(`login failed: ${login.body}`)
+}

@@ -27,6 +27,9 @@ const MESSAGES = {
   FST_MFA_CREDENTIAL_EXISTS: 'This security key or passkey is already registered.',
   FST_MFA_BACKUP_CODES_CONFLICT: 'Your backup codes changed at the same time. Reload the page and try again.',
   FST_MFA_SECRET_DECRYPTION: 'Something is wrong on our side. Contact support.',
+  FST_MFA_DELIVERY_FAILED: 'The code could not be sent. Try again in a moment.',
+  FST_MFA_NO_ADDRESS: 'Verify your email address first.',
+  FST_MFA_INVALID_PHONE: 'Enter the number with its country code, e.g. +14155550123.',
   APP_EMAIL_TAKEN: 'An account with this email exists. Sign in instead.',
   APP_RATE_LIMITED: 'Too many sign-ups from your network. Wait a minute and try again.',
   APP_ORIGIN_REFUSED: 'This request came from another site and was refused. Reload this page and try again.',
@@ -34,6 +37,11 @@ const MESSAGES = {
   APP_WRONG_PASSWORD: 'Your current password is not right.',
   APP_ADMIN_ONLY: 'Only administrators can do this.',
   APP_USER_NOT_FOUND: 'No account has this email.',
+  APP_VERIFICATION_CODE_INVALID: 'That code is not right.',
+  APP_VERIFICATION_EXPIRED: 'That code has expired or was tried too often. Send a new one.',
+  APP_ALREADY_VERIFIED: 'Your email address is verified already.',
+  APP_VERIFICATION_RATE_LIMITED: 'A code was sent a moment ago.',
+  APP_DELIVERY_FAILED: 'The mail could not be sent. Try again in a moment.',
   // Errors of the browser's WebAuthn call (@simplewebauthn/browser codes and DOMException names).
   ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED: 'This security key or passkey is already registered.',
   NotAllowedError: 'The security key request was cancelled or timed out.',
@@ -54,10 +62,35 @@ async function api (method, url, body) {
     const err = new ApiError(data)
     if (data?.code === 'FST_MFA_LOCKED' && data.retryAfter) err.message = `Too many wrong codes. Try again in ${Math.ceil(data.retryAfter / 60)} minute(s).`
     if (data?.attemptsLeft !== undefined) err.message += ` ${data.attemptsLeft} attempt(s) left.`
+    if (data?.retryAfter && data.code !== 'FST_MFA_LOCKED') err.message += ` Try again in ${waitText(data.retryAfter)}.`
     throw err
   }
   return data
 }
+
+const waitText = (seconds) => seconds < 90 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`
+
+/**
+ * A "send a code" button that waits until `untilMs` (the server's `resendAfter`, or now plus a
+ * 429's `retryAfter`), counting down on its label.
+ */
+function countdown (button, untilMs, label) {
+  clearInterval(button.countdownTimer)
+  const tick = () => {
+    // At most an hour: a browser whose clock is far off still gets its button back.
+    const left = Math.min(3600, Math.ceil((untilMs - Date.now()) / 1000))
+    button.disabled = left > 0
+    button.textContent = left > 0 ? `${label} (${left} s)` : label
+    if (left <= 0) clearInterval(button.countdownTimer)
+  }
+  tick()
+  button.countdownTimer = setInterval(tick, 1000)
+}
+/** After a refused send: the button waits out the 429's `retryAfter`. */
+const waitAfterRefusal = (button, err, label) => { if (err.body?.retryAfter) countdown(button, Date.now() + err.body.retryAfter * 1000, label) }
+
+const SENT_LABELS = { 'email-otp': 'Email me a new code', 'sms-otp': 'Text me a new code' }
+const sentCodeLabel = (method, sentTo) => method === 'email-otp' ? `Code we emailed to ${sentTo}` : `Code we texted to ${sentTo}`
 
 function toast (message) {
   const el = $('#toast'); el.textContent = message; el.classList.add('show')
@@ -81,6 +114,35 @@ async function nudge () {
   }
 }
 
+// ---- email verification (the banner on every signed-in page until the address is verified) ----
+const verifyBanner = $('#verify-email')
+if (verifyBanner) {
+  $('#verify-email-form').addEventListener('submit', async (e) => {
+    e.preventDefault()
+    try {
+      const res = await api('POST', '/api/verify-email', { code: e.target.code.value.trim() })
+      if (res.signedOut) {
+        // A new administrator: every session ended, and the next sign-in applies the admin policy.
+        verifyBanner.innerHTML = '<h2>Email verified</h2><p>Your account is an administrator account now, and those sign in with a security key or passkey. ' +
+          'You were signed out: sign in again to continue.</p><p class="actions"><a class="button" href="/login" data-action="sign-in-again">Sign in again</a></p>'
+        return
+      }
+      verifyBanner.remove()
+      toast('Your email address is verified')
+      if (page === 'security') await renderSecurity()
+    } catch (err) { showError(verifyBanner, err) }
+  })
+  verifyBanner.addEventListener('click', async (e) => {
+    if (e.target.dataset.action !== 'resend-verification') return
+    try {
+      await api('POST', '/api/verify-email/resend')
+      showError(verifyBanner, null)
+      toast('A new code is on its way')
+      countdown(e.target, Date.now() + 30_000, 'Send a new code')
+    } catch (err) { showError(verifyBanner, err); waitAfterRefusal(e.target, err, 'Send a new code') }
+  })
+}
+
 // ---- sign up and sign in ----
 if (page === 'signup') {
   $('#signup-form').addEventListener('submit', async (e) => {
@@ -100,19 +162,25 @@ if (page === 'login') {
   const finish = (res) => { location.href = res?.enrollmentRequired ? '/settings/security' : '/' }
   const remember = () => codeForm.remember.checked
 
+  let offered = []
   function showSecondFactor (methods) {
+    offered = methods
     $('#password-form').hidden = true
     second.hidden = false
-    const codeMethod = methods.includes('totp') ? 'totp' : methods.includes('backup-code') ? 'backup-code' : null
+    // Codes that are sent wait for "Email me a code": sending one unasked would spend the send limits.
+    const codeMethod = methods.includes('totp') ? 'totp' : methods.some((m) => SENT_LABELS[m]) ? null : methods.includes('backup-code') ? 'backup-code' : null
     codeForm.hidden = codeMethod === null
-    setCodeMethod(codeMethod ?? 'totp')
+    if (codeMethod) setCodeMethod(codeMethod)
+    for (const button of second.querySelectorAll('[data-action=send-code]')) button.hidden = !methods.includes(button.dataset.method)
     $('[data-action=security-key]').hidden = !methods.includes('webauthn')
-    $('[data-action=use-backup]').hidden = !(methods.includes('backup-code') && codeMethod === 'totp')
+    $('[data-action=use-backup]').hidden = !(methods.includes('backup-code') && codeMethod !== 'backup-code')
     if (codeMethod) codeForm.code.focus()
   }
-  function setCodeMethod (method) {
+  function setCodeMethod (method, sentTo) {
     codeForm.dataset.method = method
-    $('[data-code-label]').textContent = method === 'totp' ? 'Code from your authenticator app' : 'One of your backup codes'
+    codeForm.hidden = false
+    $('[data-code-label]').textContent = method === 'totp' ? 'Code from your authenticator app' : method === 'backup-code' ? 'One of your backup codes' : sentCodeLabel(method, sentTo)
+    $('[data-action=use-backup]').hidden = !(offered.includes('backup-code') && method !== 'backup-code')
   }
 
   $('#password-form').addEventListener('submit', async (e) => {
@@ -131,7 +199,21 @@ if (page === 'login') {
     } catch (err) { showError(second, err); if (err.body?.code === 'FST_MFA_LOGIN_EXPIRED') setTimeout(() => location.reload(), 1500) }
   })
   second.addEventListener('click', async (e) => {
-    if (e.target.dataset.action === 'use-backup') { setCodeMethod('backup-code'); e.target.hidden = true }
+    if (e.target.dataset.action === 'use-backup') { setCodeMethod('backup-code'); codeForm.code.focus() }
+    if (e.target.dataset.action === 'send-code') {
+      const button = e.target; const method = button.dataset.method
+      try {
+        const sent = await api('POST', '/auth/login/send', { method })
+        showError(second, null)
+        setCodeMethod(method, sent.sentTo)
+        countdown(button, Date.parse(sent.resendAfter), SENT_LABELS[method])
+        codeForm.code.value = ''
+        codeForm.code.focus()
+      } catch (err) {
+        showError(second, err); waitAfterRefusal(button, err, SENT_LABELS[method])
+        if (err.body?.code === 'FST_MFA_LOGIN_EXPIRED') setTimeout(() => location.reload(), 1500)
+      }
+    }
     if (e.target.dataset.action === 'security-key') {
       try {
         const optionsJSON = await api('POST', '/auth/login/webauthn/options', {})
@@ -158,20 +240,37 @@ async function withStepUp (action) {
   }
 }
 
+const STEP_UP_LABEL = 'Code (authenticator app or backup code)'
+
 function stepUp (methods) {
   const dialog = $('#step-up'); const form = $('#step-up-form')
   $('[data-action=step-up-key]', form).hidden = !methods.includes('webauthn')
+  for (const button of form.querySelectorAll('[data-action=step-up-send]')) button.hidden = !methods.includes(button.dataset.method)
+  // The method of the code typed: the one just sent, else told apart by its shape.
+  let sentMethod = null
+  $('[data-code-label]', form).textContent = STEP_UP_LABEL
   dialog.showModal()
   return new Promise((resolve, reject) => {
     const done = (ok, err) => { form.onsubmit = form.onclick = null; form.reset(); showError(form, null); dialog.close(); ok ? resolve() : reject(err) }
     form.onsubmit = async (e) => {
       e.preventDefault()
       const code = form.code.value.trim()
-      const method = /^\d{6,8}$/.test(code) ? 'totp' : 'backup-code'
+      const method = sentMethod ?? (/^\d{6,8}$/.test(code) && methods.includes('totp') ? 'totp' : 'backup-code')
       try { await api('POST', '/auth/step-up/verify', { method, code }); done(true) } catch (err) { showError(form, err) }
     }
     form.onclick = async (e) => {
       if (e.target.dataset.action === 'step-up-cancel') done(false, new Error('Cancelled'))
+      if (e.target.dataset.action === 'step-up-send') {
+        const button = e.target; const method = button.dataset.method
+        try {
+          const sent = await api('POST', '/auth/step-up/send', { method })
+          sentMethod = method
+          showError(form, null)
+          $('[data-code-label]', form).textContent = sentCodeLabel(method, sent.sentTo)
+          countdown(button, Date.parse(sent.resendAfter), SENT_LABELS[method])
+          form.code.focus()
+        } catch (err) { showError(form, err); waitAfterRefusal(button, err, SENT_LABELS[method]) }
+      }
       if (e.target.dataset.action === 'step-up-key') {
         try {
           const optionsJSON = await api('POST', '/auth/step-up/webauthn/options')
@@ -216,14 +315,47 @@ const EVENT_LABELS = {
   'security_stamp.changed': 'Security settings changed',
   'session.ended': 'Signed out of a session',
   'recovery.admin_reset': 'Second factors reset by support',
+  'email-otp.sent': 'Code sent by email',
+  'email-otp.enabled': 'Email codes turned on',
+  'email-otp.disabled': 'Email codes turned off',
+  'email-otp.confirm_refused': 'Email codes setup: wrong code',
+  'email-otp.replay': 'A used email code was tried again',
+  'email-otp.delivery_failed': 'A code could not be emailed',
+  'sms-otp.sent': 'Code sent by text message',
+  'sms-otp.enabled': 'Text message codes turned on',
+  'sms-otp.disabled': 'Text message codes turned off',
+  'sms-otp.confirm_refused': 'Text message codes setup: wrong code',
+  'sms-otp.replay': 'A used text message code was tried again',
+  'sms-otp.delivery_failed': 'A code could not be texted',
+  'factor.added': 'Second factor added',
+  'factor.removed': 'Second factor removed',
+  'device_cookie.issued': 'Signed in from a new browser',
+  'login.password_ok': 'Password accepted, second factor asked for',
+  'login.throttled': 'Sign-in slowed down after wrong passwords',
+  'mfa.codes_blocked': 'Codes blocked after too many wrong ones in a row',
   logout: 'Signed out'
 }
 // Why the security stamp changed (its event ends the other sessions); the admin reset has its own event too.
-const STAMP_REASONS = { password_changed: 'Password changed', admin_reset: 'Signed out everywhere after the support reset' }
+const STAMP_REASONS = {
+  password_changed: 'Password changed',
+  admin_reset: 'Signed out everywhere after the support reset',
+  admin_role_granted: 'Signed out everywhere: the account became an administrator',
+  'email-otp.replaced': 'Email address for codes replaced',
+  'email-otp.disabled': 'Signed out elsewhere: email codes turned off',
+  'sms-otp.replaced': 'Phone number for codes replaced',
+  'sms-otp.disabled': 'Signed out elsewhere: text message codes turned off'
+}
+const METHOD_LABELS = { totp: 'authenticator app', webauthn: 'security key or passkey', 'backup-code': 'backup codes', 'email-otp': 'email codes', 'sms-otp': 'text message codes' }
+const CODE_PURPOSES = { login: 'sign-in', 'step-up': 'confirmation', enrol: 'setup' }
 
 function eventText (ev) {
   if (ev.type === 'recovery.admin_reset' && ev.details?.actor) return `${EVENT_LABELS[ev.type]} (${ev.details.actor}: “${ev.details.reason}”)`
   if (ev.type === 'security_stamp.changed' && STAMP_REASONS[ev.details?.reason]) return STAMP_REASONS[ev.details.reason]
+  if ((ev.type === 'factor.added' || ev.type === 'factor.removed') && METHOD_LABELS[ev.method]) return `${EVENT_LABELS[ev.type]}: ${METHOD_LABELS[ev.method]}`
+  if (/^(email|sms)-otp\.sent$/.test(ev.type) && ev.details?.sentTo) {
+    const purpose = CODE_PURPOSES[ev.details.purpose]
+    return `${purpose ? `${purpose[0].toUpperCase()}${purpose.slice(1)} code` : 'Code'} sent to ${ev.details.sentTo}`
+  }
   return EVENT_LABELS[ev.type] ?? ev.type
 }
 const when = (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
@@ -241,7 +373,7 @@ async function renderSecurity () {
   const summary = await api('GET', '/mfa')
   const [listed, devices, sessions, events] = await Promise.all([
     loadCard('#keys', '/mfa/webauthn/credentials'), loadCard('#devices', '/mfa/devices'),
-    loadCard('#sessions', '/mfa/sessions'), loadCard('#events', '/auth/events?limit=15')
+    loadCard('#sessions', '/mfa/sessions'), loadCard('#events', '/auth/events?limit=30')
   ])
   const totp = $('#totp')
   $('[data-status]', totp).innerHTML = summary.totp
@@ -250,6 +382,17 @@ async function renderSecurity () {
   $('[data-action=totp-setup]', totp).textContent = summary.totp ? 'Replace with a new app' : 'Set up'
   $('[data-action=totp-setup]', totp).hidden = !$('[data-setup]', totp).hidden
   $('[data-action=totp-disable]', totp).hidden = !summary.totp || enrollOnlyPage
+  renderSentCodeCard($('#email-otp'), summary.emailOtp, {
+    on: (to) => `You can get sign-in codes by email, at ${to}.`,
+    off: 'Get a sign-in code by email. Convenient, but weaker than an app or a key: whoever reads your mail can use it.',
+    // Codes go only to a verified address (the banner above is there until it is).
+    blocked: $('#verify-email') ? 'Verify your email address first (see above).' : null
+  })
+  renderSentCodeCard($('#sms-otp'), summary.smsOtp, {
+    on: (to) => `You can get sign-in codes by text message, at ${to}.`,
+    off: 'Get a sign-in code by text message. Weaker than an app or a key: phone numbers can be taken over.',
+    blocked: null
+  })
   const remaining = summary.backupCodes?.remaining ?? 0
   $('#backup [data-status]').innerHTML = remaining
     ? `<span class="badge on">${remaining} left</span> One-time codes for when you lose your phone or key.`
@@ -282,6 +425,21 @@ async function renderSecurity () {
 }
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
+/** The email or text-message card: on (and where to), or off with the button to start; a setup under way stays open. */
+function renderSentCodeCard (card, summary, texts) {
+  if (!card) return
+  const on = summary?.enabled === true
+  const settingUp = !$('[data-setup]', card).hidden || ($('#sms-otp-phone', card)?.hidden === false)
+  $('[data-status]', card).innerHTML = on
+    ? `<span class="badge on">On</span> ${escapeHtml(texts.on(summary.sentTo))}`
+    : `<span class="badge off">Off</span> ${escapeHtml(texts.blocked ?? texts.off)}`
+  const start = $('[data-start]', card)
+  start.textContent = on ? (card.id === 'sms-otp' ? 'Use another number' : 'Confirm the address again') : card.id === 'sms-otp' ? 'Set up' : 'Turn on'
+  start.hidden = settingUp || (on && card.id === 'email-otp')
+  start.disabled = texts.blocked !== null
+  $('[data-action$=-disable]', card).hidden = !on || enrollOnlyPage
+}
+
 if (page === 'security') {
   const main = document.querySelector('main')
   main.addEventListener('click', async (e) => {
@@ -294,6 +452,14 @@ if (page === 'security') {
         $('#totp-confirm [name=code]').focus()
       }
       if (action === 'totp-disable' && confirm('Turn off the authenticator app?')) { await withStepUp(() => api('DELETE', '/mfa/totp')); toast('Authenticator app turned off') }
+      if (action === 'email-otp-setup') {
+        const sent = await withStepUp(() => api('POST', '/mfa/email-otp/setup', {}))
+        sentCodeSetupShown($('#email-otp'), sent, 'Send a new code')
+      }
+      if (action === 'email-otp-disable' && confirm('Turn off codes by email?')) { await withStepUp(() => api('DELETE', '/mfa/email-otp')); toast('Email codes turned off') }
+      if (action === 'sms-otp-start') { $('#sms-otp-phone').hidden = false; $('#sms-otp [data-start]').hidden = true; $('#sms-otp-phone [name=phone]').focus() }
+      if (action === 'sms-otp-resend') await sendSmsSetup()
+      if (action === 'sms-otp-disable' && confirm('Turn off codes by text message?')) { await withStepUp(() => api('DELETE', '/mfa/sms-otp')); toast('Text message codes turned off') }
       if (action === 'regenerate-codes') showCodes((await withStepUp(() => api('POST', '/mfa/backup-codes', {}))).codes)
       if (action === 'copy-codes') { await navigator.clipboard.writeText($('#backup [data-list]').textContent); toast('Copied') }
       if (action === 'download-codes') {
@@ -313,8 +479,44 @@ if (page === 'security') {
         return
       }
       if (action) await renderSecurity()
-    } catch (err) { if (err.message !== 'Cancelled') toast(err.message) }
+    } catch (err) {
+      if (err.message !== 'Cancelled') toast(err.message)
+      if (e.target.matches('[data-resend], [data-action$=-resend]')) waitAfterRefusal(e.target, err, 'Send a new code')
+    }
   })
+
+  /** A code is on its way: the confirm form opens, naming the (masked) address, and its resend button waits. */
+  function sentCodeSetupShown (card, sent, resendLabel) {
+    const form = $('[data-setup]', card)
+    form.hidden = false
+    $('[data-sent-to]', form).textContent = sent.sentTo
+    $('[data-start]', card).hidden = true
+    countdown($('[data-resend], [data-action$=-resend]', form), Date.parse(sent.resendAfter), resendLabel)
+    form.code.value = ''
+    form.code.focus()
+  }
+  let phone = null
+  async function sendSmsSetup () {
+    const sent = await withStepUp(() => api('POST', '/mfa/sms-otp/setup', { phone }))
+    $('#sms-otp-phone').hidden = true
+    sentCodeSetupShown($('#sms-otp'), sent, 'Send a new code')
+  }
+  $('#sms-otp-phone')?.addEventListener('submit', async (e) => {
+    e.preventDefault()
+    phone = e.target.phone.value.replace(/[\s().-]/g, '')
+    try { await sendSmsSetup() } catch (err) { if (err.message !== 'Cancelled') toast(err.message) }
+  })
+  for (const [id, name] of [['email-otp', 'Email codes'], ['sms-otp', 'Text message codes']]) {
+    $(`#${id}-confirm`)?.addEventListener('submit', async (e) => {
+      e.preventDefault()
+      try {
+        const res = await api('POST', `/mfa/${id}/confirm`, { code: e.target.code.value.trim() })
+        e.target.hidden = true
+        if (res.backupCodes) showCodes(res.backupCodes)
+        toast(`${name} are on`); await renderSecurity(); await enrolled()
+      } catch (err) { toast(err.message) }
+    })
+  }
   $('#totp-confirm').addEventListener('submit', async (e) => {
     e.preventDefault()
     try {

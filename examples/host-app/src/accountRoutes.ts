@@ -3,19 +3,21 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance } from 'fastify'
 import type { AppConfig } from './config.js'
 import { errors } from './errors.js'
-import { PASSWORD_COST, type createUsers } from './users.js'
+import { PASSWORD_COST, type Users } from './users.js'
+import type { AccountMails } from './verificationRoutes.js'
 
 interface AccountRouteOptions {
   config: AppConfig
-  users: ReturnType<typeof createUsers>
+  users: Users
+  mails: AccountMails
   /** An ioredis client: sign-up counts are shared by every instance. */
   redis: unknown
 }
 
 const password = { type: 'string', minLength: 8, maxLength: 200 }
 
-/** The host's own account routes: sign-up, password change, account deletion (SPEC §7, §8). */
-export async function accountRoutes (api: FastifyInstance, { config, users, redis }: AccountRouteOptions): Promise<void> {
+/** The host's own account routes: sign-up (which mails a verification code), password change, account deletion (SPEC §7, §8). */
+export async function accountRoutes (api: FastifyInstance, { config, users, mails, redis }: AccountRouteOptions): Promise<void> {
   const mfa = api.mfa
   await api.register(rateLimit, {
     global: false,
@@ -33,9 +35,17 @@ export async function accountRoutes (api: FastifyInstance, { config, users, redi
       }
     }
   }, async (request, reply) => {
-    const user = await users.signup(request.body.email, request.body.password)
-    if (!user) throw new errors.APP_EMAIL_TAKEN()
-    return reply.code(201).send({ id: user.id, email: user.email })
+    const created = await users.signup(request.body.email, request.body.password)
+    if (!created) {
+      // The answer stays as it was (sign in instead); the owner of the address hears of it.
+      await mails.addressTaken(request, request.body.email)
+      throw new errors.APP_EMAIL_TAKEN()
+    }
+    const { user, code } = created
+    // The account exists either way; when the mail failed, the banner's "send a new code" retries it.
+    const verificationSent = await mails.verification(request, user, code)
+    if (!verificationSent) await users.dropVerificationCode(user.id, code)
+    return reply.code(201).send({ id: user.id, email: user.email, verified: false, verificationSent })
   })
 
   // guards.manage: signed in, past enrolment (an enrol-only session may only add a factor), and a

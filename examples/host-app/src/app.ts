@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -6,19 +7,24 @@ import cookie from '@fastify/cookie'
 import session from '@fastify/session'
 import { MongoClient } from 'mongodb'
 import { Redis } from 'ioredis'
+import nodemailer from 'nodemailer'
 import mfaCore, { createMemoryStore, createMongoStore, type MfaStore } from '@fastify-mfa/core'
 import totp from '@fastify-mfa/totp'
 import backupCodes from '@fastify-mfa/backup-codes'
 import webauthn from '@fastify-mfa/webauthn'
 import rememberDevice from '@fastify-mfa/remember-device'
 import mfaLogin from '@fastify-mfa/mfa-login'
+import sentCodes from '@fastify-mfa/sent-codes'
 import { accountRoutes } from './accountRoutes.js'
 import { adminRoleCheck, adminRoutes } from './adminRoutes.js'
 import type { AppConfig } from './config.js'
+import { createDevOutbox } from './devOutbox.js'
+import { devRoutes } from './devRoutes.js'
 import { pageRoutes } from './pages.js'
 import { securityHeaders, setupAppRoutes } from './security.js'
 import { CollectionSessionStore, sessionIndexes, type SessionDocument } from './sessionStore.js'
-import { createUsers, PASSWORD_COST } from './users.js'
+import { claimIndexes, createUsers, PASSWORD_COST } from './users.js'
+import { createAccountMails, verificationRoutes } from './verificationRoutes.js'
 
 const require = createRequire(import.meta.url)
 const publicDir = new URL('../public/', import.meta.url)
@@ -48,7 +54,11 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
 
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : null
   if (redis) app.addHook('onClose', async () => { await redis.quit() })
-  const users = createUsers(store, config.adminEmails)
+  // Verification codes are hashed under a key of the app: a bare hash of a six-digit code is no secret.
+  const codeKey = createHmac('sha256', config.sessionSecret).update('host-app email verification codes').digest()
+  const users = createUsers(store, { adminEmails: config.adminEmails, codeKey, ...(overrides.now ? { now: overrides.now } : {}) })
+  // Without SMTP_URL (never in production, see loadConfig): mails and texts stay in memory, at /dev/mail.
+  const outbox = config.devOutbox ? createDevOutbox(app.log, overrides.now ? { now: overrides.now } : {}) : null
   const secure = config.origin.startsWith('https://')
   await securityHeaders(app, { secure })
   await app.register(cookie)
@@ -72,6 +82,7 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
   })
   // Expired sessions and tombstones go like the MFA collections' expired documents (TTL index, or core's sweep).
   app.mfa.ensureIndexes(sessions, sessionIndexes)
+  app.mfa.ensureIndexes(users.claims, claimIndexes)
   await app.register(backupCodes, {})
   // Authenticator apps and passkey managers show the email, which the user recognises.
   const emailOf = async (userId: string) => (await users.byId(userId))?.email ?? userId
@@ -79,6 +90,21 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
   await app.register(webauthn, {
     rpID: config.rpId, rpName: 'Example Host App', origins: [config.origin],
     userName: async (_request, userId) => await emailOf(userId)
+  })
+  await app.register(sentCodes, {
+    appName: 'Example Host App',
+    email: {
+      transport: outbox ? nodemailer.createTransport(outbox.transport) : config.smtpUrl!,
+      from: config.mailFrom,
+      // Codes and security notifications go only to an address the user proved they read.
+      getEmail: async (userId: string) => {
+        const user = await users.byId(userId)
+        return user?.verified ? user.email : null
+      }
+    },
+    // The example has no SMS provider: text messages exist only in the development outbox.
+    ...(outbox ? { sms: { send: outbox.sendText } } : {}),
+    notifications: true
   })
   await app.register(rememberDevice, {})
   await app.register(mfaLogin, {
@@ -102,9 +128,12 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
   })
   await app.register(async function appJsonRoutes (api) {
     setupAppRoutes(api, { origins: [config.origin] })
-    await accountRoutes(api, { config, users, redis })
+    const mails = createAccountMails(api, { users, origin: config.origin })
+    await accountRoutes(api, { config, users, mails, redis })
+    await verificationRoutes(api, { users, mails })
     await adminRoutes(api, { config, users })
   })
-  await pageRoutes(app, { users })
+  await pageRoutes(app, { users, sms: outbox !== null, devOutbox: outbox !== null })
+  if (outbox) await devRoutes(app, outbox)
   return app
 }

@@ -25,7 +25,20 @@ export interface AppConfig {
    * @default false
    */
   trustProxy: boolean | number | string[]
+  /**
+   * Users whose email is listed (`ADMIN_EMAILS`, comma-separated) get the admin role once they
+   * have verified that address.
+   */
   adminEmails: string[]
+  /** Where mails go (`SMTP_URL`, e.g. `smtp://user:pass@mail.example.com:587`); null: the development outbox. */
+  smtpUrl: string | null
+  /** The From of every mail (`MAIL_FROM`). @default 'Example Host App <no-reply@example.com>' */
+  mailFrom: string
+  /**
+   * Without SMTP_URL outside production, mails and text messages are kept in memory and listed at
+   * `GET /dev/mail` (and `/dev/mail.json`, `/dev/sms.json`), so the app works with no mail server.
+   */
+  devOutbox: boolean
   warnings: string[]
 }
 
@@ -68,6 +81,15 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (signupRateLimit === 0) throw new TypeError('SIGNUP_RATE_LIMIT must be at least 1')
   const origin = env.ORIGIN || `http://localhost:${port}`
   const proxies = trustProxy(env.TRUST_PROXY)
+  const smtpUrl = env.SMTP_URL || null
+  if (smtpUrl !== null && !/^smtps?:\/\//i.test(smtpUrl)) throw new TypeError('SMTP_URL must be an smtp:// or smtps:// URL')
+  const production = env.NODE_ENV === 'production'
+  // Sign-up verification, sign-in codes and security notifications all need mail: in production
+  // the app does not start without a way to send it (the outbox would show codes to anyone).
+  if (production && smtpUrl === null) throw new TypeError('SMTP_URL must be set when NODE_ENV is production: the app sends verification codes, sign-in codes and security notifications by email')
+  if (smtpUrl === null && !production) {
+    warnings.push('SMTP_URL is not set: mails and text messages go to the development outbox at /dev/mail, which anyone who can open this app can read')
+  }
   if (origin.startsWith('https://') && proxies === false) {
     warnings.push('ORIGIN is https:// but TRUST_PROXY is not set: the app serves plain HTTP, so behind a TLS proxy set TRUST_PROXY or the secure session cookie is never sent')
   }
@@ -87,6 +109,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
     signupRateLimit,
     trustProxy: proxies,
     adminEmails: (env.ADMIN_EMAILS ?? '').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean),
+    smtpUrl,
+    mailFrom: env.MAIL_FROM || 'Example Host App <no-reply@example.com>',
+    devOutbox: smtpUrl === null,
     warnings
   }
 }

@@ -1,7 +1,9 @@
+import { STATUS_CODES } from 'node:http'
 import helmet from '@fastify/helmet'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
-import type { FastifyInstance, FastifyRequest, FastifySchema, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, onRequestAsyncHookHandler } from 'fastify'
+import { errorDetails } from '@fastify-mfa/core'
 import { errors } from './errors.js'
 
 /**
@@ -65,8 +67,25 @@ export function refuseForeignRequests (origins: string[]): onRequestAsyncHookHan
 // routes refuse both with 400, like the plugins' routes.
 const ajv = addFormats.default(new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false }))
 
-/** Sets up the scope of the app's JSON routes: request hygiene and the strict validator. */
+/**
+ * Fastify's error shape plus the details an error carries (`retryAfter`, `attemptsLeft`, attached
+ * with core's `withDetails`). A 5xx that is not one of the app's own codes is logged and answered
+ * without its message (a database error may name internals).
+ */
+function appErrorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const statusCode = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
+  const ours = statusCode < 500 || (typeof err.code === 'string' && err.code.startsWith('APP_'))
+  if (statusCode >= 500) request.log.error({ err }, 'request failed')
+  const details = ours ? errorDetails(err) : {}
+  if (typeof details.retryAfter === 'number') void reply.header('retry-after', String(details.retryAfter))
+  return reply.code(statusCode).send(ours
+    ? { statusCode, code: err.code, error: STATUS_CODES[statusCode] ?? 'Error', message: err.message, ...details }
+    : { statusCode, code: 'APP_INTERNAL', error: 'Internal Server Error', message: 'Internal Server Error' })
+}
+
+/** Sets up the scope of the app's JSON routes: request hygiene, the strict validator and the error shape. */
 export function setupAppRoutes (routes: FastifyInstance, { origins }: { origins: string[] }): void {
+  routes.setErrorHandler(appErrorHandler)
   routes.addHook('onRequest', refuseForeignRequests(origins))
   routes.setValidatorCompiler(({ schema }: { schema: FastifySchema }) => ajv.compile(schema as object))
 }

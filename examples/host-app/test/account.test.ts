@@ -1,6 +1,6 @@
 import t from 'tap'
 import { eachStore } from '@fastify-mfa/testing'
-import { ADMIN, PASSWORD, addKey, addTotp, signInWithKey, signUp, startApp, totpCode, user, type Clock } from './helpers.js'
+import { ADMIN, PASSWORD, addKey, addTotp, signInWithKey, signUp, signUpAdmin, startApp, totpCode, user, type Clock } from './helpers.js'
 
 const NEW_PASSWORD = 'a much longer passphrase'
 const FRESH_AGE = 300
@@ -172,8 +172,7 @@ await eachStore(t, async (t, _store, kind) => {
     })
 
     const admin = user(app)
-    await signUp(admin, ADMIN)
-    await admin.post('/auth/login', { login: ADMIN, password: PASSWORD })
+    await signUpAdmin(admin, app)
 
     await t.test('refused for an admin whose second factor is an authenticator app', async (t) => {
       const { secret, usedAt } = await addTotp(admin)
@@ -222,8 +221,7 @@ await eachStore(t, async (t, _store, kind) => {
   t.test('the admin page opens with a fresh key check and offers support recovery', async (t) => {
     const app = await startApp(t, kind)
     const admin = user(app)
-    await signUp(admin, ADMIN)
-    await admin.post('/auth/login', { login: ADMIN, password: PASSWORD })
+    await signUpAdmin(admin, app)
     const key = await addKey(admin)
     await admin.post('/auth/logout')
     await signInWithKey(admin, ADMIN, key)

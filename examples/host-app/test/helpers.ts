@@ -53,6 +53,49 @@ export async function signUp (browser: User, email: string, password = PASSWORD)
   return res.json().id
 }
 
+/** A mail of the development outbox (`GET /dev/mail.json`, newest first). */
+export interface Mail { id: string, at: string, from: string, to: string[], subject: string, text: string, html: string | null }
+
+/** The development outbox's mails, newest first. */
+export async function outbox (app: FastifyInstance): Promise<Mail[]> {
+  const res = await app.inject({ url: '/dev/mail.json' })
+  if (res.statusCode !== 200) throw new Error(`no outbox: ${res.statusCode}`)
+  return res.json()
+}
+
+/** The six-digit code of the newest mail to `email` whose subject matches `subject`. */
+export async function mailedCode (app: FastifyInstance, email: string, subject: RegExp): Promise<string> {
+  const mail = (await outbox(app)).find((m) => m.to.includes(email) && subject.test(m.subject))
+  const code = mail?.text.match(/\b(\d{6})\b/)?.[1]
+  if (!code) throw new Error(`no mail to ${email} with a code matching ${subject}`)
+  return code
+}
+
+export const VERIFY_SUBJECT = /^Verify your email/
+
+/** Signs in with the password and verifies the address with the code sign-up mailed; returns the answer of the verification. */
+export async function verifyEmail (browser: User, app: FastifyInstance, email: string, password = PASSWORD): Promise<Record<string, unknown>> {
+  const login = await browser.post('/auth/login', { login: email, password })
+  if (login.statusCode !== 200) throw new Error(`sign-in failed: ${login.body}`)
+  const res = await browser.post('/api/verify-email', { code: await mailedCode(app, email, VERIFY_SUBJECT) })
+  if (res.statusCode !== 200) throw new Error(`verification failed: ${res.body}`)
+  return res.json()
+}
+
+/**
+ * An administrator as the app makes one: sign-up with an ADMIN_EMAILS address, the address
+ * verified (which signs every session out), then the password again: an enrol-only session, as the
+ * admin policy wants a security key the new admin does not have yet.
+ */
+export async function signUpAdmin (browser: User, app: FastifyInstance, email = ADMIN): Promise<string> {
+  const id = await signUp(browser, email)
+  const verified = await verifyEmail(browser, app, email)
+  if (verified.signedOut !== true) throw new Error(`expected the new admin to be signed out: ${JSON.stringify(verified)}`)
+  const login = await browser.post('/auth/login', { login: email, password: PASSWORD })
+  if (login.json().enrollmentRequired !== true) throw new Error(`expected an enrol-only session: ${login.body}`)
+  return id
+}
+
 /** Registers a software security key for the signed-in user (a first factor needs no step-up). */
 export async function addKey (browser: User): Promise<SoftAuthenticator> {
   const key = new SoftAuthenticator(ORIGIN, 'localhost')

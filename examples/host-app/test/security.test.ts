@@ -15,7 +15,7 @@ await eachStore(t, async (t, _store, kind) => {
     const browser = user(app)
     await signUp(browser, ADMIN)
     await browser.post('/auth/login', { login: ADMIN, password: PASSWORD })
-    for (const url of ['/', '/signup', '/login', '/settings/security', '/admin']) {
+    for (const url of ['/', '/signup', '/login', '/settings/security', '/admin', '/dev/mail']) {
       const res = await browser.get(url)
       t.match(res.headers['content-type'], /^text\/html/, url)
       const directives = String(res.headers['content-security-policy']).split(';').map((d) => d.trim())
