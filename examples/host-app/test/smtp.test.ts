@@ -5,7 +5,7 @@ import t from 'tap'
 import { SMTPServer } from 'smtp-server'
 import { simpleParser, type ParsedMail } from 'mailparser'
 import { eachStore } from '@fastify-mfa/testing'
-import { PASSWORD, signUp, startApp, user } from './helpers.js'
+import { ADMIN, PASSWORD, addKey, signInWithKey, signUp, startApp, user } from './helpers.js'
 
 const FROM = 'Example Host App <no-reply@example.test>'
 
@@ -89,6 +89,56 @@ await eachStore(t, async (t, _store, kind) => {
     const taken = await user(app).post('/api/signup', { email: 'ada@example.com', password: 'someone else' })
     t.equal(taken.statusCode, 409)
     t.match((await mailTo(smtp.received, 'ada@example.com', /Someone tried to create/)).text, /no new account was made/, 'the owner hears of the taken-address sign-up')
+  })
+
+  t.test('with a real SMTP server: codes are single use and replaced by a resend, sends past the limit get 429, an address is admin only once verified, a support reset mails the reason', async (t) => {
+    const clock = { skew: 0 }
+    const smtp = await startSmtp(t)
+    const app = await startApp(t, kind, { SMTP_URL: smtp.url, MAIL_FROM: FROM }, clock)
+    const verify = async (who: ReturnType<typeof user>, email: string) => {
+      const code = codeOf(await mailTo(smtp.received, email, /^Verify your email/))
+      await who.post('/auth/login', { login: email, password: PASSWORD })
+      return (await who.post('/api/verify-email', { code })).json()
+    }
+
+    // An ADMIN_EMAILS address is no admin until its owner proves it with the mailed code.
+    const root = user(app)
+    await signUp(root, ADMIN)
+    await root.post('/auth/login', { login: ADMIN, password: PASSWORD })
+    t.match((await root.post('/admin/users/reset-mfa', { email: 'ada@example.com', reason: 'x' })).json(), { code: 'APP_ADMIN_ONLY' }, 'not an admin before verification')
+    t.match(await verify(root, ADMIN), { verified: true, signedOut: true })
+    await root.post('/auth/login', { login: ADMIN, password: PASSWORD })
+    const key = await addKey(root)
+    await root.post('/auth/logout')
+    await signInWithKey(root, ADMIN, key)
+
+    const ada = user(app)
+    await signUp(ada, 'ada@example.com')
+    await verify(ada, 'ada@example.com')
+    await ada.post('/mfa/email-otp/setup')
+    t.equal((await ada.post('/mfa/email-otp/confirm', { code: codeOf(await mailTo(smtp.received, 'ada@example.com', /Confirm your address/)) })).statusCode, 200)
+    await ada.post('/auth/logout')
+
+    await ada.post('/auth/login', { login: 'ada@example.com', password: PASSWORD })
+    let mark = smtp.received.length
+    t.equal((await ada.post('/auth/login/send', { method: 'email-otp' })).statusCode, 200)
+    const first = codeOf(await mailTo(smtp.received, 'ada@example.com', /Your sign-in code/, mark))
+    const again = await ada.post('/auth/login/send', { method: 'email-otp' })
+    t.equal(again.statusCode, 429, 'a second send at once')
+    t.ok(again.json().retryAfter > 0 && Number(again.headers['retry-after']) > 0)
+    clock.skew += 31_000
+    mark = smtp.received.length
+    t.equal((await ada.post('/auth/login/send', { method: 'email-otp' })).statusCode, 200, 'after resendAfter')
+    const second = codeOf(await mailTo(smtp.received, 'ada@example.com', /Your sign-in code/, mark))
+    t.equal((await ada.post('/auth/login/verify', { method: 'email-otp', code: first })).json().code, 'FST_MFA_INVALID_CODE', 'the code before the resend')
+    t.match((await ada.post('/auth/login/verify', { method: 'email-otp', code: second })).json(), { step: 'complete' })
+    const replay = user(app)
+    await replay.post('/auth/login', { login: 'ada@example.com', password: PASSWORD })
+    t.equal((await replay.post('/auth/login/verify', { method: 'email-otp', code: second })).json().code, 'FST_MFA_INVALID_CODE', 'a code used once')
+
+    mark = smtp.received.length
+    t.equal((await root.post('/admin/users/reset-mfa', { email: 'ada@example.com', reason: 'lost phone, checked by video call' })).statusCode, 204)
+    t.match((await mailTo(smtp.received, 'ada@example.com', /two-step verification was reset/, mark)).text, /lost phone, checked by video call/, 'the user is mailed the reason')
   })
 
   t.test('a mail server that cannot be reached: sign-up still creates the account; resend answers 502 APP_DELIVERY_FAILED', async (t) => {
