@@ -6,7 +6,6 @@ import { ORIGIN, PASSWORD, RP_ID, browser, randomEmail, randomIp, sharedDatabase
 // Two example-app instances on one MongoDB database and one Redis: WebAuthn challenges and rate limits.
 const db = await sharedDatabase(t)
 if (db) {
-
   t.test('a WebAuthn challenge issued by A verifies on B', async (t) => {
     const { a, b } = await twoInstances(t, db)
     const email = randomEmail('webauthn')

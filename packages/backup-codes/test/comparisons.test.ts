@@ -63,7 +63,7 @@ const regenerationSteps = {
   'swapped the set': async (app: FastifyInstance) => {
     await app.mfa.collection<{ _id: string, setId: string }>('backup_code_sets').updateOne({ _id: 'u1' }, { $set: { setId: 'newer' } })
   },
-  'finished': async (app: FastifyInstance) => { await app.mfa.backupCodes!.regenerate('u1') }
+  finished: async (app: FastifyInstance) => { await app.mfa.backupCodes!.regenerate('u1') }
 }
 
 for (const [step, run] of Object.entries(regenerationSteps)) {

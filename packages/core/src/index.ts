@@ -42,8 +42,12 @@ async function fastifyMfaCore (fastify: FastifyInstance, options: MfaCoreOptions
 
   const mfa: MfaApi = {
     options: {
-      freshAge: opts.freshAge, prefix: opts.prefix, collectionPrefix: opts.collectionPrefix, storeKind: opts.store.kind,
-      origins: opts.origins, sessionLifetime: opts.sessionLifetime
+      freshAge: opts.freshAge,
+      prefix: opts.prefix,
+      collectionPrefix: opts.collectionPrefix,
+      storeKind: opts.store.kind,
+      origins: opts.origins,
+      sessionLifetime: opts.sessionLifetime
     },
     store: opts.store,
     now,

@@ -102,7 +102,16 @@ export function resolveOptions (options: Partial<MfaCoreOptions>): ResolvedCoreO
     fail(`option "disabledNotifications" must list notification types: ${NOTIFICATION_TYPES.join(', ')}`)
   }
   return {
-    store: resolvedStore, keys: resolveKeyring(encryptionKeys!), collectionPrefix, freshAge, prefix, eventRetentionDays, now,
-    origins: origins ? [...origins] : null, sessionLifetime, sessionStore: sessionStore ?? null, disabledNotifications: [...disabledNotifications]
+    store: resolvedStore,
+    keys: resolveKeyring(encryptionKeys!),
+    collectionPrefix,
+    freshAge,
+    prefix,
+    eventRetentionDays,
+    now,
+    origins: origins ? [...origins] : null,
+    sessionLifetime,
+    sessionStore: sessionStore ?? null,
+    disabledNotifications: [...disabledNotifications]
   }
 }

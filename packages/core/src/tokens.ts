@@ -9,4 +9,3 @@ export function randomToken (bytes = 32): string {
 export function sha256 (value: string): string {
   return createHash('sha256').update(value).digest('base64url')
 }
-

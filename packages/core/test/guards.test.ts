@@ -87,7 +87,9 @@ t.test('require() validates its options', async (t) => {
 t.test('regression: freshness is per level — a TOTP check does not refresh an old WebAuthn (aal 3) check', async (t) => {
   const clock = fakeClock()
   const app = await buildTestApp(t, {
-    core: mfaCore, store: 'memory', clock,
+    core: mfaCore,
+    store: 'memory',
+    clock,
     routes: (app) => {
       app.get('/aal3-fresh', { preHandler: app.mfa.require({ aal: 3, maxAge: 300 }) }, async () => ({ ok: true }))
       app.get('/aal2-fresh', { preHandler: app.mfa.require({ aal: 2, maxAge: 300 }) }, async () => ({ ok: true }))
@@ -134,7 +136,9 @@ t.test('regression: config.mfa guards routes declared before core, at the root a
 t.test('a bad config.mfa on a route declared after core fails the start', async (t) => {
   const clock = fakeClock()
   await t.rejects(buildTestApp(t, {
-    core: mfaCore, store: 'memory', clock,
+    core: mfaCore,
+    store: 'memory',
+    clock,
     routes: (app) => { app.get('/bad', { config: { mfa: { aal: 5 as 2 } } }, async () => ({})) }
   }), /aal/)
 })

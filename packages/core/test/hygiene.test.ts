@@ -9,7 +9,10 @@ async function setup (t: Parameters<typeof buildTestApp>[0], coreOptions: Record
   const clock = fakeClock()
   const calls: unknown[] = []
   const app = await buildTestApp(t, {
-    core: mfaCore, store: 'memory', clock, coreOptions,
+    core: mfaCore,
+    store: 'memory',
+    clock,
+    coreOptions,
     routes: async (app) => {
       await app.register(async (routes) => {
         setupMfaRoutes(routes)

@@ -9,7 +9,10 @@ await eachStore(t, async (t, _store, kind) => {
   async function setup (t: Parameters<typeof buildTestApp>[0], coreOptions: Record<string, unknown> = {}) {
     const clock = fakeClock()
     const app = await buildTestApp(t, {
-      core: mfaCore, store: await freshStore(t, kind), clock, coreOptions,
+      core: mfaCore,
+      store: await freshStore(t, kind),
+      clock,
+      coreOptions,
       routes: (app) => {
         app.get('/whoami', async (request) => ({ userId: request.mfa.userId }))
         // A host's password change, as the example app does it.

@@ -85,8 +85,12 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       if (!await store.consume(pending)) throw new errors.FST_MFA_LOGIN_EXPIRED()
       const [answer] = await Promise.all([
         complete(request, reply, {
-          userId: pending.userId, aal: result.aal, amr: ['pwd', ...result.amr, 'mfa'], authTime: pending.authTime,
-          check: { method: input.method, aal: result.aal, at: mfa.nowSeconds() }, enrollOnly: pending.enrollOnly === true
+          userId: pending.userId,
+          aal: result.aal,
+          amr: ['pwd', ...result.amr, 'mfa'],
+          authTime: pending.authTime,
+          check: { method: input.method, aal: result.aal, at: mfa.nowSeconds() },
+          enrollOnly: pending.enrollOnly === true
         }),
         mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request })
       ])
@@ -112,8 +116,12 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     if (lock.hasFailures) await lockout.resetFailures(result.userId)
     const now = mfa.nowSeconds()
     return await complete(request, reply, {
-      userId: result.userId, aal: result.aal, amr: [...result.amr, 'mfa'], authTime: now,
-      check: { method: factor.id, aal: result.aal, at: now }, enrollOnly: !decision.fullSession
+      userId: result.userId,
+      aal: result.aal,
+      amr: [...result.amr, 'mfa'],
+      authTime: now,
+      check: { method: factor.id, aal: result.aal, at: now },
+      enrollOnly: !decision.fullSession
     })
   }
 
@@ -136,8 +144,13 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     const now = mfa.nowSeconds()
     const aal = Math.max(current.aal, result.aal) as 1 | 2 | 3
     await mfa.sessions.establish(request, signedInState({
-      userId, aal, amr: [...current.amr, ...result.amr, 'mfa'], authTime: current.authTime ?? now,
-      checks: current.checks, check: { method: factor.id, aal: result.aal, at: now }, enrollOnly: !decision.fullSession
+      userId,
+      aal,
+      amr: [...current.amr, ...result.amr, 'mfa'],
+      authTime: current.authTime ?? now,
+      checks: current.checks,
+      check: { method: factor.id, aal: result.aal, at: now },
+      enrollOnly: !decision.fullSession
     }))
     await mfa.emit('mfa.step_up', { userId, method: factor.id, request, details: { aal: result.aal } })
     // An enrol-only session that this step-up made a full one: the sign-in completes now.

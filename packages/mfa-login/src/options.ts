@@ -101,7 +101,6 @@ export interface MfaLoginOptions {
   onSignedIn?: (request: FastifyRequest, reply: FastifyReply, signIn: { userId: string, aal: number, amr: string[] }) => void | Promise<void>
 }
 
-
 export type { ResolvedBrakeOptions }
 
 export interface ResolvedLoginOptions extends Required<Omit<MfaLoginOptions, 'policyStart' | 'rateLimit' | 'lockout' | 'passwordBrake' | 'onSignedIn'>> {

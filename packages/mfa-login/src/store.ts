@@ -69,8 +69,14 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
       const token = randomToken()
       const now = mfa.now()
       const doc: PendingLogin = {
-        _id: sha256(token), userId, methods, ...(enrollOnly ? { enrollOnly } : {}), ...(requiredAmr ? { requiredAmr } : {}), authTime: Math.floor(now / 1000),
-        createdAt: new Date(now), expiresAt: new Date(now + opts.pendingTtl * 1000)
+        _id: sha256(token),
+        userId,
+        methods,
+        ...(enrollOnly ? { enrollOnly } : {}),
+        ...(requiredAmr ? { requiredAmr } : {}),
+        authTime: Math.floor(now / 1000),
+        createdAt: new Date(now),
+        expiresAt: new Date(now + opts.pendingTtl * 1000)
       }
       await pending.insertOne(doc)
       return { token, doc }

@@ -12,7 +12,10 @@ await eachStore(t, async (t, _store, kind) => {
     const totp = fakeCodeFactor('totp', totpUsers)
     const key = fakeCodeFactor('webauthn', new Set(withKey ? ['alice'] : []), { phishingResistant: true })
     const app = await buildLoginApp(t, {
-      users: new Map([['alice', user('alice')]]), clock, store: await freshStore(t, kind), factors: [totp.factor, key.factor],
+      users: new Map([['alice', user('alice')]]),
+      clock,
+      store: await freshStore(t, kind),
+      factors: [totp.factor, key.factor],
       login: { rateLimit: false, passwordBrake: false, lockout: { threshold: 5, durations: [60], maxConsecutive: 100 } }
     })
     const events: MfaEvent[] = []

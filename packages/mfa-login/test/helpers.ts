@@ -17,7 +17,9 @@ export function fakeCodeFactor (id: string, enrolled: Set<string>, extra: Partia
   let release = () => {}
   const gate = new Promise<void>((resolve) => { release = resolve })
   const factor: MfaFactor = {
-    id, amr: 'otp', kind: 'code',
+    id,
+    amr: 'otp',
+    kind: 'code',
     isEnrolled: async (userId) => enrolled.has(userId),
     enrolledUserIds: async () => [...enrolled],
     async verifyCode (userId, code): Promise<FactorResult> {

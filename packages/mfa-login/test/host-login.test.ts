@@ -9,7 +9,10 @@ await eachStore(t, async (t, _store, kind) => {
     const totp = fakeCodeFactor('totp', new Set(['alice']))
     const signedIn: string[] = []
     const app = await buildLoginApp(t, {
-      users: new Map([['alice', user('alice')], ['bob', user('bob')]]), clock: fakeClock(), store: await freshStore(t, kind), factors: [totp.factor],
+      users: new Map([['alice', user('alice')], ['bob', user('bob')]]),
+      clock: fakeClock(),
+      store: await freshStore(t, kind),
+      factors: [totp.factor],
       login: {
         rateLimit: false,
         lockout: { threshold: 2, durations: [60] },

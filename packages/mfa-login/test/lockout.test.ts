@@ -205,7 +205,10 @@ await eachStore(t, async (t, _store, kind) => {
       verifyResponse: async () => ({ ok: true, userId: 'alice', amr: ['swk', 'user'], aal: 3 })
     })
     const app = await buildLoginApp(t, {
-      users, clock, store: await freshStore(t, kind), login: { rateLimit: false },
+      users,
+      clock,
+      store: await freshStore(t, kind),
+      login: { rateLimit: false },
       factors: [fakeCodeFactor('totp', new Set(['alice'])).factor, passkey.factor]
     })
     await lockAlice(t, app)

@@ -21,7 +21,10 @@ await eachStore(t, async (t, _store, kind) => {
     const key = fakeCodeFactor('webauthn', keyUsers, { phishingResistant: true })
     const remembered = options.remembered ?? new Set<string>()
     const app = await buildLoginApp(t, {
-      users, clock, store: await freshStore(t, kind), factors: [totp.factor, key.factor],
+      users,
+      clock,
+      store: await freshStore(t, kind),
+      factors: [totp.factor, key.factor],
       login: { rateLimit: false, roles: { admin: { methods: ['webauthn'] } }, ...options.login }
     })
     // A stand-in for @fastify-mfa/remember-device: a listed user's browser counts as remembered.

@@ -11,7 +11,10 @@ const whoami = async (a: Agent) => (await a.inject({ url: '/auth/session' })).js
 
 /** A passkey stand-in: the response names the user it signs in (`{ user }`), with user verification. */
 const passkeyFactor = (keyUsers: Set<string>): MfaFactor => ({
-  id: 'webauthn', amr: 'hwk', kind: 'ceremony', phishingResistant: true,
+  id: 'webauthn',
+  amr: 'hwk',
+  kind: 'ceremony',
+  phishingResistant: true,
   isEnrolled: async (userId) => keyUsers.has(userId),
   enrolledUserIds: async () => [...keyUsers],
   challenge: async () => ({ challenge: 'c' }),
@@ -31,7 +34,10 @@ await eachStore(t, async (t, _store, kind) => {
     const totp = fakeCodeFactor('totp', new Set(['alice', 'admin', 'carol']))
     const keyUsers = new Set(['admin', 'carol'])
     const app = await buildLoginApp(t, {
-      users, clock, store: await freshStore(t, kind), factors: [totp.factor, passkeyFactor(keyUsers)],
+      users,
+      clock,
+      store: await freshStore(t, kind),
+      factors: [totp.factor, passkeyFactor(keyUsers)],
       login: { rateLimit: false, roles: { admin: { methods: ['webauthn'] } }, ...loginOptions },
       routes
     })

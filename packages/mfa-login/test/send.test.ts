@@ -9,7 +9,9 @@ function fakeSentFactor (enrolled: Set<string>) {
   const live = new Map<string, string>()
   const key = (userId: string, ctx: CodeContext) => `${userId}:${ctx.purpose}:${ctx.binding}`
   const factor: MfaFactor = {
-    id: 'email-otp', amr: 'otp', kind: 'code',
+    id: 'email-otp',
+    amr: 'otp',
+    kind: 'code',
     isEnrolled: async (userId) => enrolled.has(userId),
     enrolledUserIds: async () => [...enrolled],
     async send (userId, ctx) {
@@ -34,8 +36,11 @@ await eachStore(t, async (t, _store, kind) => {
     const totp = fakeCodeFactor('totp', new Set(['alice', 'admin']))
     const key = fakeCodeFactor('webauthn', new Set(['admin']), { phishingResistant: true })
     const app = await buildLoginApp(t, {
-      users: new Map([['alice', user('alice')], ['admin', user('admin', { roles: ['admin'] })]]), clock: fakeClock(), store: await freshStore(t, kind),
-      factors: [mail.factor, totp.factor, key.factor], login: { rateLimit: false, roles: { admin: { methods: ['webauthn'] } }, ...login }
+      users: new Map([['alice', user('alice')], ['admin', user('admin', { roles: ['admin'] })]]),
+      clock: fakeClock(),
+      store: await freshStore(t, kind),
+      factors: [mail.factor, totp.factor, key.factor],
+      login: { rateLimit: false, roles: { admin: { methods: ['webauthn'] } }, ...login }
     })
     const begin = async (email: string) => {
       const a = agent(app)

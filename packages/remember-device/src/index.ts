@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin'
-import type { MfaCollection } from '@fastify-mfa/core'
 import type { FastifyInstance } from 'fastify'
 import { createDeviceCookie, createRememberDeviceApi } from './devices.js'
 import { resolveOptions, type RememberDeviceOptions } from './options.js'

@@ -53,9 +53,16 @@ export function createCodes (mfa: MfaApi, store: SentCodeStore, limits: SendLimi
     // Stored before delivery (the code must work the moment it arrives); this replaces the previous
     // code of the binding, which stops working.
     await store.saveCode({
-      _id: key, userId, method: channel.method, purpose, codeId, ...hashSentCode(code), sentTo,
+      _id: key,
+      userId,
+      method: channel.method,
+      purpose,
+      codeId,
+      ...hashSentCode(code),
+      sentTo,
       ...(purpose === 'enrol' ? { address: mfa.crypto.encrypt(address, addressContext(channel.method, userId)) } : {}),
-      createdAt: new Date(now), expiresAt
+      createdAt: new Date(now),
+      expiresAt
     })
     try {
       await channel.deliver(address, { code, method: channel.method, purpose, expiresInMinutes: Math.round(opts.codeTtl / 60), appName: opts.appName })

@@ -22,7 +22,7 @@ export function createSentCodeFactor (mfa: MfaApi, channel: Channel, store: Sent
     enrolledUserIds: async () => await store.enrolledUserIds(method),
 
     async send (userId, ctx) {
-      if (!SENT_PURPOSES.has(ctx.purpose)) throw new TypeError(`@fastify-mfa/sent-codes: send() purpose must be "login" or "step-up"`)
+      if (!SENT_PURPOSES.has(ctx.purpose)) throw new TypeError('@fastify-mfa/sent-codes: send() purpose must be "login" or "step-up"')
       const enrolment = await store.findEnrolment(method, userId)
       if (!enrolment) throw new errors.FST_MFA_NOT_ENROLLED()
       const address = mfa.crypto.decrypt(enrolment.address, addressContext(method, userId))

@@ -10,7 +10,12 @@ const sms = { send: async () => {} }
 
 t.test('resolveOptions: defaults', async (t) => {
   t.match(resolveOptions({ sms }), {
-    email: null, codeTtl: 600, maxAttempts: 5, notifications: false, appName: null, prefix: null,
+    email: null,
+    codeTtl: 600,
+    maxAttempts: 5,
+    notifications: false,
+    appName: null,
+    prefix: null,
     sendLimits: { interval: 30, perBinding: 5, perAccountPerHour: 10, perAddressPerHour: 10 }
   })
   t.equal(resolveOptions({ email }).notifications, true, 'notifications are on when email is configured')

@@ -4,7 +4,7 @@ export interface TestMongo { uri: string, kind: string, stop(): Promise<void> }
 export function startTestMongo (): Promise<TestMongo>
 export function findFerretDB (): string | null
 interface Teardown { teardown(fn: () => unknown): void }
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 interface Subtests { test: (...args: any[]) => any }
 export function testDb (t: Teardown): Promise<Db>
 export function storeKinds (): Array<'memory' | 'mongodb'>

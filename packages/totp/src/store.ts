@@ -1,4 +1,4 @@
-import { claim, consume, type IndexSpec, type MfaApi, type MfaCollection, type StoredDocument } from '@fastify-mfa/core'
+import { claim, consume, type IndexSpec, type MfaApi } from '@fastify-mfa/core'
 import type { TotpSecretDocument, TotpSetupDocument, TotpStepDocument } from './types.js'
 
 /** Collection names (after fastify-mfa's `collectionPrefix`, `mfa_` by default). */

@@ -19,8 +19,15 @@ t.test('register -> list -> rename: a user has several named credentials', async
     const res = await enroll(user, first, { name: 'Blue key' })
     t.equal(res.statusCode, 200, res.body)
     t.same(res.json().credential, {
-      id: first.id, name: 'Blue key', createdAt: new Date(clock.ms).toISOString(), lastUsedAt: null,
-      deviceType: 'singleDevice', backupEligible: false, backedUp: false, authenticatorName: null, transports: ['usb']
+      id: first.id,
+      name: 'Blue key',
+      createdAt: new Date(clock.ms).toISOString(),
+      lastUsedAt: null,
+      deviceType: 'singleDevice',
+      backupEligible: false,
+      backedUp: false,
+      authenticatorName: null,
+      transports: ['usb']
     })
     t.notOk('backupCodes' in res.json(), 'no backup codes plugin registered')
     t.equal(events.length, 1)
