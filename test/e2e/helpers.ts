@@ -69,12 +69,46 @@ export async function launchBrowser (t: Teardown): Promise<Browser> {
 }
 
 /**
- * A fresh browser profile with its own page, and a platform authenticator attached through CDP.
- * `options` go to the context (e.g. `userAgent`, for a device the sessions list names differently).
+ * How the browser's password manager answers a conditional create (the login page's automatic
+ * passkey upgrade, `startRegistration({ useAutoRegister: true })`). Chromium hands such a request to
+ * Google Password Manager only (device/fido's MakeCredentialRequestHandler drops every transport for
+ * a passkey upgrade request and asks the GPM enclave alone), which a test profile does not have: the
+ * CDP virtual authenticator never sees it, and the request waits until it times out. An init script
+ * stands in for the password manager:
+ * - `declines` (default): rejects at once with NotAllowedError, as a password manager that saves no
+ *   passkeys does;
+ * - `saves`: creates the passkey on the virtual authenticator, with no dialog (headless Chromium
+ *   shows none) and, after `authenticator.silentCreation(true)`, with the UP and UV flags clear like
+ *   a password manager's silent creation;
+ * - `chromium`: leaves the request to Chromium itself (it waits for Google Password Manager).
+ * `setPasswordManager` changes it for the pages of the origin open later.
  */
-export async function newUserAgent (browser: Browser, baseURL: string, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext, page: Page, authenticator: VirtualAuthenticator }> {
+export type PasswordManager = 'declines' | 'saves' | 'chromium'
+
+/** What the page's WebAuthn calls did, as the init script of `newUserAgent` saw them (across page loads). */
+export interface PageCall {
+  /** `signalAllAcceptedCredentials`, `signalCurrentUserDetails`, `signalUnknownCredential`; `conditionalCreate` (asked), `conditionalCreated` (saved). */
+  name: string
+  arg: any
+}
+
+export async function setPasswordManager (page: Page, mode: PasswordManager): Promise<void> {
+  await page.evaluate((mode) => localStorage.setItem('e2e.passwordManager', mode), mode)
+}
+
+/**
+ * A fresh browser profile with its own page, and an authenticator attached through CDP (a platform
+ * one unless `setup.authenticator` says otherwise). `options` go to the context (e.g. `userAgent`,
+ * for a device the sessions list names differently). `calls` lists the Signal API calls and the
+ * conditional creates of its pages (see `PageCall`).
+ */
+export async function newUserAgent (browser: Browser, baseURL: string, options: BrowserContextOptions = {},
+  setup: { authenticator?: AuthenticatorOptions, passwordManager?: PasswordManager } = {}): Promise<{ context: BrowserContext, page: Page, authenticator: VirtualAuthenticator, calls: PageCall[] }> {
   const context = await browser.newContext({ baseURL, viewport: { width: 1100, height: 1400 }, acceptDownloads: true, ...options })
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL })
+  const calls: PageCall[] = []
+  await context.exposeFunction('__e2eRecord', (name: string, arg: unknown) => { calls.push({ name, arg }) })
+  await context.addInitScript(pageShims, setup.passwordManager ?? 'declines')
   const page = await context.newPage()
   page.setDefaultTimeout(10_000)
   if (process.env.E2E_DEBUG) {
@@ -84,28 +118,87 @@ export async function newUserAgent (browser: Browser, baseURL: string, options: 
       if (res.status() >= 400) void res.text().then((body) => process.stderr.write(`[${res.status()}] ${res.request().method()} ${res.url()} ${body.slice(0, 300)}\n`), () => {})
     })
   }
-  const authenticator = await VirtualAuthenticator.attach(context, page)
-  return { context, page, authenticator }
+  const authenticator = await VirtualAuthenticator.attach(context, page, setup.authenticator)
+  return { context, page, authenticator, calls }
 }
+
+/**
+ * Runs in every page before its scripts: records the Signal API calls (wrapping the functions, which
+ * go on to Chromium and so to the virtual authenticator) and plays the password manager for
+ * conditional creates (see `PasswordManager`).
+ */
+function pageShims (defaultMode: PasswordManager): void {
+  const record = (name: string, arg: unknown): void => { void (window as unknown as { __e2eRecord(n: string, a: unknown): Promise<void> }).__e2eRecord(name, arg) }
+  const pkc = window.PublicKeyCredential as unknown as Record<string, ((options: unknown) => Promise<void>) | undefined> | undefined
+  for (const name of ['signalAllAcceptedCredentials', 'signalCurrentUserDetails', 'signalUnknownCredential']) {
+    const original = pkc?.[name]
+    if (pkc && typeof original === 'function') {
+      pkc[name] = function (this: unknown, options: unknown) { record(name, options); return original.call(this, options) }
+    }
+  }
+  const container = navigator.credentials
+  const create = container.create.bind(container)
+  container.create = async function (options?: CredentialCreationOptions) {
+    if ((options as { mediation?: string } | undefined)?.mediation !== 'conditional') return await create(options)
+    const mode = (localStorage.getItem('e2e.passwordManager') as PasswordManager | null) ?? defaultMode
+    record('conditionalCreate', { mode })
+    if (mode === 'chromium') return await create(options)
+    if (mode === 'declines') throw new DOMException('No passkey is saved here', 'NotAllowedError')
+    const { mediation: _mediation, ...modal } = options as CredentialCreationOptions & { mediation: string }
+    const credential = await create(modal) as PublicKeyCredential | null
+    const response = credential?.response as AuthenticatorAttestationResponse | undefined
+    record('conditionalCreated', { id: credential?.id, flags: response ? new Uint8Array(response.getAuthenticatorData())[32] : null })
+    return credential
+  }
+}
+
+/**
+ * The kind of authenticator: `internal` is the device's own (a password manager or platform
+ * authenticator; Chromium takes one per page), `usb` a security key. `backupEligible` sets the BE
+ * and BS flags of its credentials (`defaultBackupEligibility` / `defaultBackupState`): a synced
+ * passkey; off, a device-bound key.
+ */
+export interface AuthenticatorOptions { transport?: 'internal' | 'usb', backupEligible?: boolean }
+
+type CdpSession = Awaited<ReturnType<BrowserContext['newCDPSession']>>
 
 /** The Chrome DevTools Protocol WebAuthn domain standing in for a passkey-capable device. */
 export class VirtualAuthenticator {
-  private constructor (private readonly cdp: Awaited<ReturnType<BrowserContext['newCDPSession']>>, readonly id: string) {}
+  private constructor (private readonly cdp: CdpSession, readonly id: string) {}
 
-  static async attach (context: BrowserContext, page: Page): Promise<VirtualAuthenticator> {
+  static async attach (context: BrowserContext, page: Page, options: AuthenticatorOptions = {}): Promise<VirtualAuthenticator> {
     const cdp = await context.newCDPSession(page)
     await cdp.send('WebAuthn.enable')
+    return await VirtualAuthenticator.add(cdp, options)
+  }
+
+  private static async add (cdp: CdpSession, { transport = 'internal', backupEligible = false }: AuthenticatorOptions): Promise<VirtualAuthenticator> {
     const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
       options: {
         protocol: 'ctap2',
-        transport: 'internal',
+        transport,
         hasResidentKey: true,
         hasUserVerification: true,
         isUserVerified: true,
-        automaticPresenceSimulation: true
+        automaticPresenceSimulation: true,
+        defaultBackupEligibility: backupEligible,
+        defaultBackupState: backupEligible
       }
     })
     return new VirtualAuthenticator(cdp, authenticatorId)
+  }
+
+  /** A second authenticator on the same page (a security key plugged in beside the device's own). */
+  async another (options: AuthenticatorOptions): Promise<VirtualAuthenticator> {
+    return await VirtualAuthenticator.add(this.cdp, options)
+  }
+
+  /**
+   * On: the authenticator's answers have the UP and UV flags clear, as when a password manager
+   * creates a passkey silently (no gesture, nobody verified). Off: the flags are as usual.
+   */
+  async silentCreation (enabled: boolean): Promise<void> {
+    await this.cdp.send('WebAuthn.setResponseOverrideBits', { authenticatorId: this.id, isBadUP: enabled, isBadUV: enabled })
   }
 
   /**
@@ -117,8 +210,13 @@ export class VirtualAuthenticator {
     await this.cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId: this.id, enabled })
   }
 
-  async credentials (): Promise<Array<{ credentialId: string, isResidentCredential: boolean, rpId?: string, signCount: number }>> {
+  async credentials (): Promise<Array<{ credentialId: string, isResidentCredential: boolean, rpId?: string, signCount: number, backupEligibility?: boolean, userName?: string }>> {
     return (await this.cdp.send('WebAuthn.getCredentials', { authenticatorId: this.id })).credentials
+  }
+
+  /** The ids of the credentials it holds, base64url as the server and the Signal API write them. */
+  async credentialIds (): Promise<string[]> {
+    return (await this.credentials()).map((c) => Buffer.from(c.credentialId, 'base64').toString('base64url'))
   }
 }
 

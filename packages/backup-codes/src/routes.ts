@@ -26,7 +26,7 @@ const emptyBody = { type: ['object', 'null'], additionalProperties: false, maxPr
 /** `GET <prefix>/backup-codes` and `POST <prefix>/backup-codes` (SPEC §4). */
 export async function registerBackupCodeRoutes (fastify: FastifyInstance, backupCodes: BackupCodes, prefix: string): Promise<void> {
   await fastify.register(async function backupCodeRoutes (routes) {
-    setupMfaRoutes(routes)
+    setupMfaRoutes(routes, { tag: '@fastify-mfa/backup-codes' })
 
     routes.get('/backup-codes', {
       preHandler: fastify.mfa.guards.signedIn,

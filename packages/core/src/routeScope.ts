@@ -27,6 +27,23 @@ const addFormats = addFormatsPlugin as unknown as (ajv: Ajv) => Ajv
 const strict = addFormats(new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false }))
 const coercing = addFormats(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false }))
 
+/** Fastify's error shape and the details fastify-mfa adds (`methods`, `attemptsLeft`, `retryAfter` …). */
+const errorResponse = {
+  type: 'object',
+  description: 'An error: `code` is one of the stable codes listed in the package README',
+  required: ['statusCode', 'code', 'error', 'message'],
+  additionalProperties: true,
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+    methods: { type: 'array', items: { type: 'string' }, description: 'factor ids that would satisfy the request' },
+    attemptsLeft: { type: 'integer' },
+    retryAfter: { type: 'integer', description: 'seconds' }
+  }
+} as const
+
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 const JSON_TYPE = /^application\/json\s*(;|$)/i
 
@@ -48,8 +65,17 @@ function foreignOrigin (request: FastifyRequest, origins: readonly string[] | nu
  * page of another origin gets 403 `FST_MFA_ORIGIN_REFUSED`, a body that is not JSON 415, both before
  * anything is read or changed; and no answer is cached (they carry codes, secrets and tokens).
  */
-export function setupMfaRoutes (routes: FastifyInstance): void {
+export function setupMfaRoutes (routes: FastifyInstance, { tag }: { tag?: string } = {}): void {
   routes.setErrorHandler(createRouteErrorHandler())
+  // OpenAPI (@fastify/swagger): each route is tagged with its package and documents the error shape.
+  routes.addHook('onRoute', (route) => {
+    const schema = (route.schema ?? {}) as FastifySchema & { tags?: string[], response?: Record<string, unknown> }
+    route.schema = {
+      ...schema,
+      ...(tag ? { tags: schema.tags ?? [tag] } : {}),
+      response: { '4xx': errorResponse, '5xx': errorResponse, ...schema.response }
+    }
+  })
   routes.setValidatorCompiler(({ schema, httpPart }: { schema: FastifySchema, httpPart?: string }) =>
     (httpPart === 'body' ? strict : coercing).compile(schema as object))
   // Fastify parses text/plain by default: a form or no-cors fetch can send it without a CORS preflight.

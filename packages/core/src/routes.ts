@@ -23,7 +23,7 @@ const idParams = { type: 'object', additionalProperties: false, required: ['id']
 export async function registerCoreRoutes (fastify: FastifyInstance, prefix: string): Promise<void> {
   const { guards, sessions } = fastify.mfa
   await fastify.register(async function mfaCoreRoutes (routes) {
-    setupMfaRoutes(routes)
+    setupMfaRoutes(routes, { tag: '@fastify-mfa/core' })
     routes.get('/', {
       preHandler: guards.signedInOrEnrolling,
       schema: { response: { 200: { type: 'object', additionalProperties: true } } }

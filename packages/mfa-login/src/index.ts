@@ -52,7 +52,7 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
   })
 
   await fastify.register(async function mfaLoginRoutes (routes) {
-    setupMfaRoutes(routes)
+    setupMfaRoutes(routes, { tag: '@fastify-mfa/mfa-login' })
     const limited = opts.rateLimit
     const errorResponseBuilder = (_: FastifyRequest, ctx: { ttl: number }) =>
       withDetails(new errors.FST_MFA_RATE_LIMITED(), { retryAfter: Math.ceil(ctx.ttl / 1000) })

@@ -30,7 +30,7 @@ export async function registerDeviceRoutes (fastify: FastifyInstance, prefix: st
   store: TrustedDeviceStore, cookie: DeviceCookie): Promise<void> {
   const mfa = fastify.mfa
   await fastify.register(async function rememberDeviceRoutes (routes) {
-    setupMfaRoutes(routes)
+    setupMfaRoutes(routes, { tag: '@fastify-mfa/remember-device' })
     routes.addHook('preHandler', mfa.guards.signedIn)
 
     routes.get('/devices', { schema: { response: { 200: { type: 'array', items: deviceSchema } } } }, async (request) => {

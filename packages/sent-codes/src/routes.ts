@@ -32,7 +32,7 @@ export async function registerSentCodeRoutes (fastify: FastifyInstance, channel:
   const { enrol, manage } = mfa.guards
 
   await fastify.register(async function sentCodeRoutes (routes) {
-    setupMfaRoutes(routes)
+    setupMfaRoutes(routes, { tag: '@fastify-mfa/sent-codes' })
 
     // Enrolment proves the channel: a code goes to the address, and only that code confirms it.
     routes.post(`/${method}/setup`, { preHandler: enrol, schema: { body: channel.setupBody, response: { 200: sentAnswer } } },

@@ -25,7 +25,7 @@ export async function registerTotpRoutes (fastify: FastifyInstance, { store, che
   const { enrol, manage } = mfa.guards
 
   await fastify.register(async function mfaTotpRoutes (routes) {
-    setupMfaRoutes(routes)
+    setupMfaRoutes(routes, { tag: '@fastify-mfa/totp' })
 
     routes.post('/totp/setup', {
       preHandler: enrol,

@@ -17,7 +17,7 @@ export async function registerWebAuthnRoutes (fastify: FastifyInstance, api: Web
   opts: ResolvedWebAuthnOptions): Promise<void> {
   const { guards } = fastify.mfa
   await fastify.register(async function webauthnRoutes (routes) {
-    setupMfaRoutes(routes)
+    setupMfaRoutes(routes, { tag: '@fastify-mfa/webauthn' })
 
     // Registration challenges are bound to the session (and user) that asked for them.
     routes.post<{ Body: NameBody }>('/webauthn/register/options', { preHandler: guards.enrol, schema: registerOptionsSchema },
