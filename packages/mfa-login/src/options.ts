@@ -99,6 +99,8 @@ export interface MfaLoginOptions {
    * step-up that ends an enrol-only session) — and never before. The session already has its new id.
    */
   onSignedIn?: (request: FastifyRequest, reply: FastifyReply, signIn: { userId: string, aal: number, amr: string[] }) => void | Promise<void>
+  /** `false`: no `POST /auth/login`, for hosts that check passwords themselves and call `login.begin()`. @default true */
+  passwordRoute?: boolean
 }
 
 export type { ResolvedBrakeOptions }
@@ -154,9 +156,11 @@ export function resolveOptions (o: Partial<MfaLoginOptions>, verifyBcrypt: (user
     rateLimit,
     passwordBrake,
     onSignedIn: o.onSignedIn ?? null,
+    passwordRoute: o.passwordRoute ?? true,
     bcryptCost: o.bcryptCost ?? 10,
     prefix: o.prefix ?? '/auth'
   }
+  if (typeof resolved.passwordRoute !== 'boolean') fail('option "passwordRoute" must be true or false')
   if (resolved.onSignedIn !== null && typeof resolved.onSignedIn !== 'function') fail('option "onSignedIn" must be a function (request, reply, { userId, aal, amr })')
   if (!positiveInt(resolved.pendingTtl)) fail('option "pendingTtl" must be a positive whole number of seconds')
   // Attempt n is claimed after the n-1 before it, so the limit stays small (as a second factor's should).

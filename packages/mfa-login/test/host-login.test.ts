@@ -15,6 +15,7 @@ await eachStore(t, async (t, _store, kind) => {
       factors: [totp.factor],
       login: {
         rateLimit: false,
+        passwordRoute: false,
         lockout: { threshold: 2, durations: [60] },
         onSignedIn: async (request: { session: { set(k: string, v: unknown): void } }, _reply: unknown, { userId }: { userId: string }) => {
           signedIn.push(userId)
@@ -37,6 +38,8 @@ await eachStore(t, async (t, _store, kind) => {
   t.test('the password alone never opens a host route; the host\'s sign-in code runs once the second factor is done', async (t) => {
     const { app, signedIn } = await setup(t)
     const a = agent(app)
+    t.equal((await a.inject({ method: 'POST', url: '/auth/login', payload: { login: 'alice@example.com', password: 'x' } })).statusCode, 404,
+      'passwordRoute: false: no second password route beside the host\'s')
     t.match((await a.inject({ method: 'POST', url: '/my-login', payload: { userId: 'alice' } })).json(), { step: 'mfa' })
     t.equal((await a.inject({ url: '/host/account' })).statusCode, 401, 'a pending login is not signed in to the host')
     t.same(signedIn, [], 'onSignedIn has not run')

@@ -41,7 +41,7 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
 
   // No per-account request limit here: it would let anyone who knows a login keep its owner out.
   // Wrong passwords are braked per account by `passwordStep` instead, apart for known browsers.
-  routes.post<{ Body: { login: string, password: string } }>('/login', {
+  if (opts.passwordRoute) routes.post<{ Body: { login: string, password: string } }>('/login', {
     onRequest, schema: { body: s.loginBody }
   }, async (request, reply) => {
     const login = request.body.login.trim()
