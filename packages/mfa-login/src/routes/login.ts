@@ -41,14 +41,16 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
 
   // No per-account request limit here: it would let anyone who knows a login keep its owner out.
   // Wrong passwords are braked per account by `passwordStep` instead, apart for known browsers.
-  if (opts.passwordRoute) routes.post<{ Body: { login: string, password: string } }>('/login', {
-    onRequest, schema: { body: s.loginBody }
-  }, async (request, reply) => {
-    const login = request.body.login.trim()
-    const user = await opts.findUserByLogin(login)
-    await password.step(request, user, login, request.body.password)
-    return await flow.begin(request, reply, user!.id)
-  })
+  if (opts.passwordRoute) {
+    routes.post<{ Body: { login: string, password: string } }>('/login', {
+      onRequest, schema: { body: s.loginBody }
+    }, async (request, reply) => {
+      const login = request.body.login.trim()
+      const user = await opts.findUserByLogin(login)
+      await password.step(request, user, login, request.body.password)
+      return await flow.begin(request, reply, user!.id)
+    })
+  }
 
   routes.post<{ Body: { mfaToken?: string, method: string, code: string, rememberDevice?: boolean } }>('/login/verify', {
     onRequest, schema: { body: s.verifyBody }, preHandler: limits.account(pendingKey)
