@@ -87,7 +87,11 @@ export type PasswordManager = 'declines' | 'saves' | 'chromium'
 
 /** What the page's WebAuthn calls did, as the init script of `newUserAgent` saw them (across page loads). */
 export interface PageCall {
-  /** `signalAllAcceptedCredentials`, `signalCurrentUserDetails`, `signalUnknownCredential`; `conditionalCreate` (asked), `conditionalCreated` (saved). */
+  /**
+   * `signalAllAcceptedCredentials`, `signalCurrentUserDetails`, `signalUnknownCredential`;
+   * `conditionalCreate` (asked), `conditionalCreated` (saved); `conditionalGet` (the passkey
+   * autofill asked) and `conditionalGetSettled` (it ended).
+   */
   name: string
   arg: any
 }
@@ -137,6 +141,12 @@ function pageShims (defaultMode: PasswordManager): void {
     }
   }
   const container = navigator.credentials
+  const get = container.get.bind(container)
+  container.get = async function (options?: CredentialRequestOptions) {
+    if (options?.mediation !== 'conditional') return await get(options)
+    record('conditionalGet', {})
+    try { return await get(options) } finally { record('conditionalGetSettled', {}) }
+  }
   const create = container.create.bind(container)
   container.create = async function (options?: CredentialCreationOptions) {
     if ((options as { mediation?: string } | undefined)?.mediation !== 'conditional') return await create(options)
@@ -161,6 +171,32 @@ function pageShims (defaultMode: PasswordManager): void {
 export interface AuthenticatorOptions { transport?: 'internal' | 'usb', backupEligible?: boolean }
 
 type CdpSession = Awaited<ReturnType<BrowserContext['newCDPSession']>>
+
+/**
+ * "Sign in with a passkey" on the login page, answered by `authenticator` (any other one of the page
+ * must not simulate presence). The page's passkey autofill (conditional mediation, where Chromium
+ * offers it) starts on load,
+ * and an authenticator that simulates presence would answer it by itself, racing the button: so
+ * `authenticator` stays untouched until the autofill request is made, the request is dismissed (as
+ * the button does, through @simplewebauthn's abort service), and only then is the button clicked.
+ */
+export async function clickSignInWithPasskey (page: Page, calls: PageCall[], authenticator: VirtualAuthenticator): Promise<void> {
+  await authenticator.userPresent(false)
+  const seen = calls.length
+  const recorded = async (name: string): Promise<void> => {
+    for (let i = 0; i < 200 && !calls.slice(seen).some((c) => c.name === name); i++) await new Promise((resolve) => setTimeout(resolve, 25))
+    if (!calls.slice(seen).some((c) => c.name === name)) throw new Error(`the login page made no ${name}`)
+  }
+  await page.goto('/login')
+  // Chromium offers the autofill only with a platform authenticator (a security key alone has none).
+  if (await page.evaluate(async () => await PublicKeyCredential.isConditionalMediationAvailable?.() === true)) {
+    await recorded('conditionalGet')
+    await page.evaluate(() => { (window as unknown as { SimpleWebAuthnBrowser: { WebAuthnAbortService: { cancelCeremony(): void } } }).SimpleWebAuthnBrowser.WebAuthnAbortService.cancelCeremony() })
+    await recorded('conditionalGetSettled')
+  }
+  await authenticator.userPresent(true)
+  await page.click('[data-action=passkey]')
+}
 
 /** The Chrome DevTools Protocol WebAuthn domain standing in for a passkey-capable device. */
 export class VirtualAuthenticator {

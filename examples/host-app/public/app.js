@@ -1,9 +1,11 @@
 // Browser side of the example app: plain fetch calls to the fastify-mfa routes.
-const { startAuthentication, startRegistration, browserSupportsWebAuthnAutofill } = window.SimpleWebAuthnBrowser
+const { startAuthentication, startRegistration, browserSupportsWebAuthnAutofill, WebAuthnAbortService } = window.SimpleWebAuthnBrowser
 const $ = (sel, root = document) => root.querySelector(sel)
 const page = document.body.dataset.page
 // The settings page of a session that may only enrol a factor (the server leaves the other cards out).
 const enrollOnlyPage = $('[data-enroll-only]') !== null
+// The settings page of an admin who must use a device-bound key (ADMIN_HARDWARE_KEYS).
+const hardwareKeysPage = $('[data-hardware-keys]') !== null
 
 const MESSAGES = {
   FST_MFA_INVALID_CREDENTIALS: 'That email and password do not match.',
@@ -25,6 +27,13 @@ const MESSAGES = {
   FST_MFA_WEBAUTHN_VERIFICATION_FAILED: 'The security key or passkey could not be verified.',
   FST_MFA_WEBAUTHN_CHALLENGE_EXPIRED: 'The security key request expired. Try again.',
   FST_MFA_CREDENTIAL_EXISTS: 'This security key or passkey is already registered.',
+  FST_MFA_AUTHENTICATOR_NOT_ALLOWED: 'This kind of security key or passkey is not accepted here.',
+  // FST_MFA_METHOD_NOT_ALLOWED with reason 'authenticator_not_allowed': the role needs a device-bound key (ADMIN_HARDWARE_KEYS).
+  HARDWARE_KEY_REQUIRED: 'Your account must use a security key that stays on one device, such as a USB key: a passkey synced between devices does not count.',
+  // A passkey sign-in 401 that carried signal.unknownCredential: the browser was told to forget that passkey.
+  PASSKEY_UNKNOWN: 'That passkey is not registered here any more, so your browser was told to forget it. Sign in with your password.',
+  // Any other refused passkey sign-in (FST_MFA_INVALID_CODE is the login routes' generic refusal).
+  PASSKEY_REFUSED: 'That passkey could not sign you in. Sign in with your password.',
   FST_MFA_BACKUP_CODES_CONFLICT: 'Your backup codes changed at the same time. Reload the page and try again.',
   FST_MFA_SECRET_DECRYPTION: 'Something is wrong on our side. Contact support.',
   FST_MFA_DELIVERY_FAILED: 'The code could not be sent. Try again in a moment.',
@@ -49,7 +58,11 @@ const MESSAGES = {
 }
 
 class ApiError extends Error {
-  constructor (body) { super(MESSAGES[body?.code] ?? body?.message ?? 'Something went wrong. Try again.'); this.body = body }
+  constructor (body) {
+    const key = body?.reason === 'authenticator_not_allowed' ? 'HARDWARE_KEY_REQUIRED' : body?.code
+    super(MESSAGES[key] ?? body?.message ?? 'Something went wrong. Try again.')
+    this.body = body
+  }
 }
 
 /** A failed WebAuthn ceremony in the browser, in words a user understands. */
@@ -98,6 +111,47 @@ function toast (message) {
 }
 const showError = (root, err) => { $('[data-error]', root).textContent = err ? err.message : '' }
 
+/** `promise`, or null when it has not settled within `ms` (it goes on; its outcome is then ignored). */
+const within = (promise, ms) => Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(null), ms))])
+
+// ---- WebAuthn Signal API: the browser's passkey list follows the account ----
+const signalApi = () => {
+  const pkc = window.PublicKeyCredential
+  return pkc && (typeof pkc.signalAllAcceptedCredentials === 'function' || typeof pkc.signalCurrentUserDetails === 'function') ? pkc : null
+}
+
+/**
+ * Tells the browser (and through it the password manager) which of its passkeys for this site the
+ * account still accepts, and the user's current name: deleted passkeys leave its picker. Sent after
+ * a sign-in and after a key is removed. Feature-detected (browsers without the Signal API skip it),
+ * best effort: a signal never holds the page up for more than a second, and its failure is ignored.
+ * `signals` is what GET /mfa/webauthn/signals answers (fetched when not given).
+ */
+async function sendSignals (signals) {
+  const pkc = signalApi()
+  if (!pkc) return
+  try {
+    const { allAcceptedCredentials, currentUserDetails } = signals ?? await api('GET', '/mfa/webauthn/signals')
+    await within(Promise.allSettled([
+      allAcceptedCredentials ? pkc.signalAllAcceptedCredentials?.(allAcceptedCredentials) : null,
+      currentUserDetails ? pkc.signalCurrentUserDetails?.(currentUserDetails) : null
+    ]), 1000)
+  } catch {}
+}
+
+/** After a refused passkey sign-in: when the server said no account has that passkey, the browser is told to forget it. */
+async function forgetUnknownPasskey (err) {
+  const unknown = err?.body?.signal?.unknownCredential
+  if (!unknown) return false
+  const pkc = window.PublicKeyCredential
+  if (typeof pkc?.signalUnknownCredential === 'function') await within(pkc.signalUnknownCredential(unknown).catch(() => {}), 1000)
+  return true
+}
+
+/** A message for the next page (shown once, at its top), e.g. that a passkey was saved during sign-in. */
+const FLASH_KEY = 'host-app.flash'
+const flash = (message) => { try { sessionStorage.setItem(FLASH_KEY, message) } catch {} }
+
 document.addEventListener('click', async (e) => {
   if (e.target.dataset.action === 'logout') { await api('POST', '/auth/logout'); location.href = '/' }
 })
@@ -106,9 +160,12 @@ async function nudge () {
   const el = $('#nudge'); if (!el) return
   const s = await api('GET', '/auth/session')
   if (s.enrollOnly) {
-    el.innerHTML = s.methods?.length || s.requiredMethods?.includes('webauthn')
-      ? '<p class="nudge"><strong>Your account needs a security key or passkey.</strong> Add one below to finish signing in.</p>'
-      : '<p class="nudge"><strong>Set up a second factor to keep using your account.</strong> Add an authenticator app or a passkey below.</p>'
+    const needsKey = s.methods?.length || s.requiredMethods?.includes('webauthn')
+    el.innerHTML = hardwareKeysPage
+      ? '<p class="nudge"><strong>Your account needs a security key that stays on one device</strong> (such as a USB key). Add one below to finish signing in.</p>'
+      : needsKey
+        ? '<p class="nudge"><strong>Your account needs a security key or passkey.</strong> Add one below to finish signing in.</p>'
+        : '<p class="nudge"><strong>Set up a second factor to keep using your account.</strong> Add an authenticator app or a passkey below.</p>'
   } else if (page === 'home' && (s.suggestEnrollment || (s.methods && s.methods.length === 0))) {
     el.innerHTML = '<p class="nudge">Protect your account: <a href="/settings/security">add an authenticator app or a passkey</a>.</p>'
   }
@@ -159,10 +216,25 @@ if (page === 'signup') {
 if (page === 'login') {
   const second = $('#second-factor')
   const codeForm = $('#code-form')
-  const finish = (res) => { location.href = res?.enrollmentRequired ? '/settings/security' : '/' }
   const remember = () => codeForm.remember.checked
+  /**
+   * The sign-in is complete: after a password and a second factor, the password manager may first
+   * save a passkey (automatic upgrade); then the browser's passkey list is brought up to date, and
+   * the app's page opens.
+   */
+  async function finish (res, { upgrade = false } = {}) {
+    const button = $('#code-form button[type=submit]')
+    button.disabled = true; button.textContent = 'Signing in…'
+    if (upgrade && !res?.enrollmentRequired && !offered.includes('webauthn') && upgradeEnabled) {
+      const credential = await autoUpgrade()
+      if (credential) flash('Your password manager saved a passkey for this account. Next time choose “Sign in with a passkey”: no password or code needed.')
+    }
+    await sendSignals()
+    location.href = res?.enrollmentRequired ? '/settings/security' : '/'
+  }
 
   let offered = []
+  const upgradeEnabled = $('#password-form').hasAttribute('data-passkey-upgrade')
   function showSecondFactor (methods) {
     offered = methods
     $('#password-form').hidden = true
@@ -188,14 +260,15 @@ if (page === 'login') {
     const f = new FormData(e.target)
     try {
       const res = await api('POST', '/auth/login', { login: f.get('login'), password: f.get('password') })
-      if (res.step === 'complete') finish(res)
+      if (res.step === 'complete') await finish(res)
       else showSecondFactor(res.methods)
     } catch (err) { showError(e.target, err) }
   })
   codeForm.addEventListener('submit', async (e) => {
     e.preventDefault()
     try {
-      finish(await api('POST', '/auth/login/verify', { method: codeForm.dataset.method, code: codeForm.code.value, rememberDevice: remember() }))
+      const res = await api('POST', '/auth/login/verify', { method: codeForm.dataset.method, code: codeForm.code.value, rememberDevice: remember() })
+      await finish(res, { upgrade: true })
     } catch (err) { showError(second, err); if (err.body?.code === 'FST_MFA_LOGIN_EXPIRED') setTimeout(() => location.reload(), 1500) }
   })
   second.addEventListener('click', async (e) => {
@@ -218,17 +291,55 @@ if (page === 'login') {
       try {
         const optionsJSON = await api('POST', '/auth/login/webauthn/options', {})
         const response = await startAuthentication({ optionsJSON })
-        finish(await api('POST', '/auth/login/webauthn/verify', { response, rememberDevice: remember() }))
+        await finish(await api('POST', '/auth/login/webauthn/verify', { response, rememberDevice: remember() }))
       } catch (err) { showError(second, ceremonyError(err)) }
     }
   })
   async function passkey (useBrowserAutofill) {
     const optionsJSON = await api('POST', '/auth/passkey/options', {})
     const response = await startAuthentication({ optionsJSON, useBrowserAutofill })
-    finish(await api('POST', '/auth/passkey/verify', { response }))
+    let res
+    try {
+      res = await api('POST', '/auth/passkey/verify', { response })
+    } catch (err) {
+      if (await forgetUnknownPasskey(err)) throw new ApiError({ code: 'PASSKEY_UNKNOWN' })
+      if (err.body?.code === 'FST_MFA_INVALID_CODE') throw new ApiError({ code: 'PASSKEY_REFUSED' })
+      throw err
+    }
+    await finish(res)
   }
   $('[data-action=passkey]').addEventListener('click', () => passkey(false).catch((err) => showError($('#password-form'), ceremonyError(err))))
-  browserSupportsWebAuthnAutofill().then((ok) => { if (ok) passkey(true).catch(() => {}) })
+  // The autofill waits in the background: cancelled or aborted requests say nothing, a refusal by the server does.
+  browserSupportsWebAuthnAutofill().then((ok) => {
+    if (ok) passkey(true).catch((err) => { if (err instanceof ApiError) showError($('#password-form'), err) })
+  })
+}
+
+/**
+ * How long the login page waits for the password manager to save a passkey (automatic upgrade)
+ * before it opens the next page anyway: a browser may keep the request open without ever answering.
+ */
+const UPGRADE_WAIT_MS = 3000
+
+/**
+ * The automatic passkey upgrade (WebAuthn conditional create), right after a sign-in with the
+ * password and a second factor: the password manager the user just signed in with may save a
+ * passkey without a dialog. Only where the browser says it can (`conditionalCreate`; elsewhere the
+ * same call would open the usual dialog), and silently: a refusal by the server (403 outside the
+ * upgrade window, 404 when PASSKEY_AUTO_UPGRADE is off), a browser that declines (NotAllowedError)
+ * or one that takes longer than UPGRADE_WAIT_MS just means no passkey. Answers the new credential or null.
+ */
+async function autoUpgrade () {
+  try {
+    const capabilities = await window.PublicKeyCredential?.getClientCapabilities?.()
+    if (capabilities?.conditionalCreate !== true) return null
+    const optionsJSON = await api('POST', '/mfa/webauthn/register/conditional/options', {})
+    // The user has a security key or passkey already (one added since the password step, too).
+    if (optionsJSON.excludeCredentials?.length > 0) return null
+    const response = await within(startRegistration({ optionsJSON, useAutoRegister: true }), UPGRADE_WAIT_MS)
+    if (response === null) { WebAuthnAbortService.cancelCeremony(); return null }
+    return (await api('POST', '/mfa/webauthn/register/conditional/verify', { response })).credential
+  } catch { return null }
 }
 
 // ---- security settings ----
@@ -307,6 +418,8 @@ const EVENT_LABELS = {
   'backup_codes.low': 'Few backup codes left',
   'backup_codes.removed': 'Backup codes removed',
   'webauthn.registered': 'Security key or passkey added',
+  'webauthn.auto_registered': 'Passkey saved by your password manager at sign-in',
+  'webauthn.authenticator_refused': 'A security key or passkey of a kind this app does not accept was refused',
   'webauthn.removed': 'Security key or passkey removed',
   'webauthn.clone_suspected': 'Possible copy of a security key detected',
   'device.remembered': 'Device remembered',
@@ -352,6 +465,7 @@ function eventText (ev) {
   if (ev.type === 'recovery.admin_reset' && ev.details?.actor) return `${EVENT_LABELS[ev.type]} (${ev.details.actor}: “${ev.details.reason}”)`
   if (ev.type === 'security_stamp.changed' && STAMP_REASONS[ev.details?.reason]) return STAMP_REASONS[ev.details.reason]
   if ((ev.type === 'factor.added' || ev.type === 'factor.removed') && METHOD_LABELS[ev.method]) return `${EVENT_LABELS[ev.type]}: ${METHOD_LABELS[ev.method]}`
+  if ((ev.type === 'webauthn.registered' || ev.type === 'webauthn.auto_registered') && ev.details?.name) return `${EVENT_LABELS[ev.type]} (“${ev.details.name}”)`
   if (/^(email|sms)-otp\.sent$/.test(ev.type) && ev.details?.sentTo) {
     const purpose = CODE_PURPOSES[ev.details.purpose]
     return `${purpose ? `${purpose[0].toUpperCase()}${purpose.slice(1)} code` : 'Code'} sent to ${ev.details.sentTo}`
@@ -400,8 +514,9 @@ async function renderSecurity () {
   if (listed) {
     // The list route answers { credentials } (older builds: a bare array).
     const keys = Array.isArray(listed) ? listed : listed.credentials
-    $('#keys [data-list]').innerHTML = keys.map((k) => `<li data-id="${escapeHtml(k.id)}"><div><strong>${escapeHtml(k.name)}</strong>
-      <div class="meta">${k.deviceType === 'multiDevice' ? 'Synced passkey' : 'Security key'} · added ${when(k.createdAt)}${k.lastUsedAt ? ` · last used ${when(k.lastUsedAt)}` : ''}</div></div>
+    $('#keys [data-list]').innerHTML = keys.map((k) => `<li data-id="${escapeHtml(k.id)}" data-kind="${keyKind(k).id}"><div><strong>${escapeHtml(k.name)}</strong>
+      <span class="badge kind">${keyKind(k).label}</span>
+      <div class="meta">${k.authenticatorName && k.authenticatorName !== k.name ? `<span data-model>${escapeHtml(k.authenticatorName)}</span> · ` : ''}added ${when(k.createdAt)}${k.lastUsedAt ? ` · last used ${when(k.lastUsedAt)}` : ''}</div></div>
       ${enrollOnlyPage ? '' : '<span class="actions"><button type="button" class="link" data-action="rename-key">Rename</button> <button type="button" class="link danger" data-action="remove-key">Remove</button></span>'}</li>`).join('') ||
       '<li class="empty">None yet.</li>'
   }
@@ -424,6 +539,13 @@ async function renderSecurity () {
   }
 }
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+/**
+ * A key as the list names it: a synced passkey (backup-eligible: the password manager copies it to
+ * the user's other devices, assurance level 2) or a key that stays on one device (level 3).
+ */
+const keyKind = (k) => (k.backupEligible ?? k.deviceType === 'multiDevice')
+  ? { id: 'synced', label: 'Synced passkey' }
+  : { id: 'device-bound', label: 'This device only' }
 
 /** The email or text-message card: on (and where to), or off with the button to start; a setup under way stays open. */
 function renderSentCodeCard (card, summary, texts) {
@@ -467,14 +589,22 @@ if (page === 'security') {
         a.href = URL.createObjectURL(new Blob([$('#backup [data-list]').textContent + '\n'], { type: 'text/plain' })); a.click()
       }
       if (action === 'rename-key') { const name = prompt('New name'); if (name) await api('PATCH', `/mfa/webauthn/credentials/${id}`, { name }) }
-      if (action === 'remove-key' && confirm('Remove this key?')) await withStepUp(() => api('DELETE', `/mfa/webauthn/credentials/${id}`))
+      if (action === 'remove-key' && confirm('Remove this key?')) {
+        await withStepUp(() => api('DELETE', `/mfa/webauthn/credentials/${id}`))
+        // The browser drops the removed passkey from its list (when it holds it).
+        await sendSignals()
+        toast('Key removed')
+      }
       if (action === 'revoke-device') await api('DELETE', `/mfa/devices/${id}`)
       if (action === 'revoke-all') await api('DELETE', '/mfa/devices')
       if (action === 'end-session') { await withStepUp(() => api('DELETE', `/mfa/sessions/${id}`)); toast('That session is signed out') }
       if (action === 'end-other-sessions') { await withStepUp(() => api('DELETE', '/mfa/sessions')); toast('Every other session is signed out') }
       if (action === 'delete-account') {
         if (!confirm('Delete your account and everything in it? This cannot be undone.')) return
+        // Read before the account goes: afterwards the browser is told that none of its passkeys for it count.
+        const signals = signalApi() ? await api('GET', '/mfa/webauthn/signals').catch(() => null) : null
         await withStepUp(() => api('DELETE', '/api/account'))
+        if (signals) await sendSignals({ allAcceptedCredentials: { ...signals.allAcceptedCredentials, allAcceptedCredentialIds: [] } })
         location.href = '/'
         return
       }
@@ -541,6 +671,8 @@ if (page === 'security') {
     const name = e.target.name.value.trim() || undefined
     try {
       const optionsJSON = await withStepUp(() => api('POST', '/mfa/webauthn/register/options', name ? { name } : {}))
+      // An admin who needs a device-bound key: the browser is asked to offer a security key first.
+      if (hardwareKeysPage) optionsJSON.hints = ['security-key']
       const response = await startRegistration({ optionsJSON })
       const res = await api('POST', '/mfa/webauthn/register/verify', name ? { response, name } : { response })
       if (res.backupCodes) showCodes(res.backupCodes)
@@ -561,6 +693,13 @@ if (page === 'security') {
     }
     // The factor added is not one the account's role accepts (an admin added an app, not a key): nothing to finish yet.
     if (s.requiredMethods && !s.methods.some((m) => s.requiredMethods.includes(m))) return nudge()
+    // Only a device-bound key finishes an admin's sign-in under ADMIN_HARDWARE_KEYS.
+    if (hardwareKeysPage && !(await api('GET', '/mfa/webauthn/credentials')).credentials.some((k) => keyKind(k).id === 'device-bound')) {
+      // It cannot confirm adding another key either (a step-up with it is refused): only support can undo it.
+      $('#nudge').innerHTML = '<p class="nudge"><strong>That passkey is synced between devices</strong>, so it does not count for an administrator, and it cannot confirm adding another key. ' +
+        'Ask support to reset your second factors, then add a security key that stays on one device (such as a USB key) first.</p>'
+      return
+    }
     $('#nudge').innerHTML = '<p class="nudge"><strong>Almost done.</strong> Save your backup codes if any are shown, then confirm with your new factor to finish signing in. ' +
       '<button type="button" data-action="finish-enrolment">Finish signing in</button></p>'
     $('[data-action=finish-enrolment]').onclick = async () => {
@@ -599,3 +738,13 @@ if (page === 'admin') {
   })
 }
 if (page === 'home') nudge().catch(() => {})
+
+// A message the previous page left (the passkey saved at sign-in): shown once, at the top.
+try {
+  const message = sessionStorage.getItem(FLASH_KEY)
+  if (message) {
+    sessionStorage.removeItem(FLASH_KEY)
+    const p = document.createElement('p'); p.className = 'nudge'; p.id = 'flash'; p.setAttribute('role', 'status'); p.textContent = message
+    $('main').prepend(p)
+  }
+} catch {}

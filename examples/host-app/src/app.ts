@@ -60,6 +60,8 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
   // Without SMTP_URL (never in production, see loadConfig): mails and texts stay in memory, at /dev/mail.
   const outbox = config.devOutbox ? createDevOutbox(app.log, overrides.now ? { now: overrides.now } : {}) : null
   const secure = config.origin.startsWith('https://')
+  // The app's pages run on ORIGIN and on any RELATED_ORIGINS (WebAuthn related origin requests).
+  const siteOrigins = [config.origin, ...config.relatedOrigins]
   await securityHeaders(app, { secure })
   await app.register(cookie)
   const sessions = store.collection<SessionDocument>('sessions')
@@ -76,9 +78,14 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
   // Before core: its `config: { mfa }` guard is a root onRequest hook, and the role comes first.
   app.addHook('onRequest', adminRoleCheck(users))
   await app.register(mfaCore, {
-    store, encryptionKeys: [{ id: 'k1', key: config.encryptionKey }], freshAge: config.freshAge,
+    store,
+    encryptionKeys: [{ id: 'k1', key: config.encryptionKey }],
+    freshAge: config.freshAge,
+    // Related origins (the same app under another domain) send requests to these routes too.
+    origins: siteOrigins,
     // sessionStore: so a security change also ends sessions outside a request (a support job).
-    origins: [config.origin], sessionStore, ...(overrides.now ? { now: overrides.now } : {})
+    sessionStore,
+    ...(overrides.now ? { now: overrides.now } : {})
   })
   // Expired sessions and tombstones go like the MFA collections' expired documents (TTL index, or core's sweep).
   app.mfa.ensureIndexes(sessions, sessionIndexes)
@@ -88,7 +95,13 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
   const emailOf = async (userId: string) => (await users.byId(userId))?.email ?? userId
   await app.register(totp, { issuer: 'Example Host App', accountName: async (request) => await emailOf(request.mfa.userId!) })
   await app.register(webauthn, {
-    rpID: config.rpId, rpName: 'Example Host App', origins: [config.origin],
+    rpID: config.rpId,
+    rpName: 'Example Host App',
+    origins: [config.origin],
+    // Served at /.well-known/webauthn and accepted in every ceremony.
+    relatedOrigins: config.relatedOrigins,
+    syncedPasskeyAal: config.syncedPasskeyAal,
+    autoUpgrade: config.passkeyAutoUpgrade,
     userName: async (_request, userId) => await emailOf(userId)
   })
   await app.register(sentCodes, {
@@ -114,8 +127,9 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
     gracePeriod: config.graceDays,
     bcryptCost: PASSWORD_COST,
     // Admins sign in with a security key or passkey; one with only an authenticator app proves it,
-    // then gets a session that can only add a key.
-    roles: { admin: { methods: ['webauthn'] } },
+    // then gets a session that can only add a key. With ADMIN_HARDWARE_KEYS=1 only a device-bound
+    // key counts (`hwk`): a synced passkey (`swk`) is refused for them.
+    roles: { admin: { methods: ['webauthn'], ...(config.adminHardwareKeys ? { amr: ['hwk'] } : {}) } },
     rateLimit: { max: config.authRateLimit, ...(redis ? { redis } : {}) }
   })
   app.addHook('onReady', users.ensureIndexes)
@@ -127,13 +141,13 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
     return reply.type(asset[1]).header('cache-control', 'no-cache').send(await readFile(asset[0]))
   })
   await app.register(async function appJsonRoutes (api) {
-    setupAppRoutes(api, { origins: [config.origin] })
+    setupAppRoutes(api, { origins: siteOrigins })
     const mails = createAccountMails(api, { users, origin: config.origin })
     await accountRoutes(api, { config, users, mails, redis })
     await verificationRoutes(api, { users, mails })
     await adminRoutes(api, { config, users })
   })
-  await pageRoutes(app, { users, sms: outbox !== null, devOutbox: outbox !== null })
+  await pageRoutes(app, { users, sms: outbox !== null, devOutbox: outbox !== null, adminHardwareKeys: config.adminHardwareKeys, passkeyAutoUpgrade: config.passkeyAutoUpgrade })
   if (outbox) await devRoutes(app, outbox)
   return app
 }

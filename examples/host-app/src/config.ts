@@ -39,6 +39,32 @@ export interface AppConfig {
    * `GET /dev/mail` (and `/dev/mail.json`, `/dev/sms.json`), so the app works with no mail server.
    */
   devOutbox: boolean
+  /**
+   * Other sites' origins that use this app's passkeys (`RELATED_ORIGINS`, comma-separated, e.g.
+   * `https://example.co.uk`): WebAuthn related origin requests. They are listed at
+   * `GET /.well-known/webauthn`, accepted in every ceremony, and may send requests to the app's
+   * routes like `ORIGIN` (the same app served under another domain).
+   * @default []
+   */
+  relatedOrigins: string[]
+  /**
+   * The assurance level a synced passkey (backup-eligible, `swk`) proves (`SYNCED_PASSKEY_AAL`, 2 or
+   * 3). NIST SP 800-63B-4 places syncable authenticators at AAL 2; a device-bound key proves AAL 3.
+   * @default 2
+   */
+  syncedPasskeyAal: 2 | 3
+  /**
+   * Whether admins must use a device-bound key (`ADMIN_HARDWARE_KEYS=1`): the admin role then needs
+   * `amr: ['hwk']`, so a synced passkey (`swk`) is refused for them at sign-in and step-up.
+   * @default false // any security key or passkey
+   */
+  adminHardwareKeys: boolean
+  /**
+   * The automatic passkey upgrade (`PASSKEY_AUTO_UPGRADE=0` turns it off): right after a sign-in with
+   * the password and a second factor, the login page asks the password manager to save a passkey.
+   * @default true
+   */
+  passkeyAutoUpgrade: boolean
   warnings: string[]
 }
 
@@ -48,6 +74,25 @@ function int (env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = Number(raw)
   if (!Number.isInteger(value) || value < 0) throw new TypeError(`${name} must be a whole number, got "${raw}"`)
   return value
+}
+
+/** A yes/no variable: 1/true/yes/on or 0/false/no/off (any case); unset or empty is `fallback`. */
+function flag (env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase()
+  if (raw === '') return fallback
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false
+  throw new TypeError(`${name} must be 1 or 0 (true or false), got "${env[name]}"`)
+}
+
+// scheme://host[:port] and nothing after it: WebAuthn and the origin checks compare origins as strings.
+const ORIGIN_PATTERN = /^https?:\/\/[^/?#\s]+$/
+
+function relatedOrigins (raw: string | undefined, origin: string): string[] {
+  const list = (raw ?? '').split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean)
+  const wrong = list.find((o) => !ORIGIN_PATTERN.test(o))
+  if (wrong !== undefined) throw new TypeError(`RELATED_ORIGINS must be comma-separated origins such as https://example.co.uk, got "${wrong}"`)
+  return [...new Set(list)].filter((o) => o !== origin)
 }
 
 function trustProxy (raw: string | undefined): AppConfig['trustProxy'] {
@@ -80,6 +125,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
   const signupRateLimit = int(env, 'SIGNUP_RATE_LIMIT', 10)
   if (signupRateLimit === 0) throw new TypeError('SIGNUP_RATE_LIMIT must be at least 1')
   const origin = env.ORIGIN || `http://localhost:${port}`
+  const related = relatedOrigins(env.RELATED_ORIGINS, origin)
+  const syncedAal = env.SYNCED_PASSKEY_AAL || '2'
+  if (syncedAal !== '2' && syncedAal !== '3') throw new TypeError(`SYNCED_PASSKEY_AAL must be 2 or 3, got "${syncedAal}"`)
   const proxies = trustProxy(env.TRUST_PROXY)
   const smtpUrl = env.SMTP_URL || null
   if (smtpUrl !== null && !/^smtps?:\/\//i.test(smtpUrl)) throw new TypeError('SMTP_URL must be an smtp:// or smtps:// URL')
@@ -112,6 +160,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
     smtpUrl,
     mailFrom: env.MAIL_FROM || 'Example Host App <no-reply@example.com>',
     devOutbox: smtpUrl === null,
+    relatedOrigins: related,
+    syncedPasskeyAal: syncedAal === '3' ? 3 : 2,
+    adminHardwareKeys: flag(env, 'ADMIN_HARDWARE_KEYS', false),
+    passkeyAutoUpgrade: flag(env, 'PASSKEY_AUTO_UPGRADE', true),
     warnings
   }
 }

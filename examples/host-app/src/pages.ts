@@ -79,9 +79,16 @@ interface PageOptions {
   sms: boolean
   /** Whether mail goes to the development outbox (the banner links to it). */
   devOutbox: boolean
+  /** ADMIN_HARDWARE_KEYS: admins need a device-bound key; their pages say so. */
+  adminHardwareKeys?: boolean
+  /** Whether the login page tries the automatic passkey upgrade (PASSKEY_AUTO_UPGRADE). */
+  passkeyAutoUpgrade?: boolean
 }
 
-export async function pageRoutes (app: FastifyInstance, { users, sms, devOutbox }: PageOptions): Promise<void> {
+/** What an admin under ADMIN_HARDWARE_KEYS is told on the key card and the admin page. */
+const HARDWARE_KEY_NOTE = 'Administrators need a security key that stays on one device (such as a USB key): a passkey synced between devices does not count.'
+
+export async function pageRoutes (app: FastifyInstance, { users, sms, devOutbox, adminHardwareKeys = false, passkeyAutoUpgrade = true }: PageOptions): Promise<void> {
   const render = (request: FastifyRequest, title: string, page: string, body: string, user: User | null = null): string =>
     layout(request, title, page, body, user, devOutbox)
   const signedInUser = async (request: FastifyRequest): Promise<User | null> => request.mfa.userId ? await users.byId(request.mfa.userId) : null
@@ -104,7 +111,7 @@ export async function pageRoutes (app: FastifyInstance, { users, sms, devOutbox 
 
   app.get('/login', async (request, reply) => send(reply, render(request, 'Sign in', 'login', `
     <h1>Sign in</h1>
-    <form id="password-form" class="card"><label>Email <input name="login" type="email" autocomplete="username webauthn" required></label>
+    <form id="password-form" class="card"${passkeyAutoUpgrade ? ' data-passkey-upgrade' : ''}><label>Email <input name="login" type="email" autocomplete="username webauthn" required></label>
     <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
     <p class="actions"><button type="submit">Continue</button> <button type="button" data-action="passkey" class="secondary">Sign in with a passkey</button></p>
     <p class="error" data-error></p><p class="muted">New here? <a href="/signup">Create an account</a></p></form>
@@ -124,8 +131,10 @@ export async function pageRoutes (app: FastifyInstance, { users, sms, devOutbox 
     // An enrol-only session reaches only the enrolment routes: the other cards are not shown at all.
     const enrollOnly = request.mfa.enrollOnly
     const user = await signedInUser(request)
+    // An admin under ADMIN_HARDWARE_KEYS: the page asks for a device-bound key, not any passkey.
+    const hardwareKeys = adminHardwareKeys && user?.roles.includes('admin') === true
     return send(reply, render(request, 'Security', 'security', `
-    <h1${enrollOnly ? ' data-enroll-only' : ''}>Security settings</h1><div id="nudge"></div>
+    <h1${enrollOnly ? ' data-enroll-only' : ''}${hardwareKeys ? ' data-hardware-keys' : ''}>Security settings</h1><div id="nudge"></div>
     <section class="card" id="totp"><h2>Authenticator app</h2><p data-status>…</p>
       <div class="setup" data-setup hidden><img data-qr alt="QR code for your authenticator app" width="180" height="180">
       <div><p>Scan the QR code with your authenticator app, or enter this key by hand:</p><p><code data-secret></code></p>
@@ -134,7 +143,8 @@ export async function pageRoutes (app: FastifyInstance, { users, sms, devOutbox 
     <section class="card" id="backup"${enrollOnly ? ' hidden' : ''}><h2>Backup codes</h2><p data-status>…</p><div data-codes hidden><p><strong>Save these codes now.</strong> Each works once, and they are not shown again.</p>
       <pre data-list></pre><p class="actions"><button type="button" data-action="copy-codes" class="secondary">Copy</button> <button type="button" data-action="download-codes" class="secondary">Download</button></p></div>
       ${enrollOnly ? '' : '<p class="actions"><button type="button" data-action="regenerate-codes" class="secondary">Generate new codes</button></p>'}</section>
-    <section class="card" id="keys"><h2>Security keys and passkeys</h2><p class="muted">Sign in with a fingerprint, face, screen lock or a USB key. Phishing-resistant.</p><ul data-list></ul>
+    <section class="card" id="keys"><h2>Security keys and passkeys</h2><p class="muted">Sign in with a fingerprint, face, screen lock or a USB key. Phishing-resistant.</p>
+      ${hardwareKeys ? `<p class="note" data-hardware-note>${escape(HARDWARE_KEY_NOTE)}</p>` : ''}<ul data-list></ul>
       <form id="key-add" class="inline"><label>Name <input name="name" maxlength="64" placeholder="e.g. YubiKey, this laptop"></label><button type="submit">Add a key or passkey</button></form></section>
     ${emailCard}${sms ? smsCard : ''}
     ${enrollOnly ? '' : accountCards}
@@ -164,7 +174,8 @@ export async function pageRoutes (app: FastifyInstance, { users, sms, devOutbox 
           : '<p data-no-key>You have no security key or passkey yet: <a href="/settings/security#keys">add one in Security settings</a>, then come back.</p>'
       }
       return send(reply.code(403), render(request, 'Admin', 'admin', `<h1>Admin</h1><div class="card"><p class="error">${escape(denied)}</p>
-      <p>The admin area needs a security key or passkey verified in the last ${Math.round(app.mfa.options.freshAge / 60)} minutes.</p>${next}</div>`, user))
+      <p>The admin area needs a security key or passkey verified in the last ${Math.round(app.mfa.options.freshAge / 60)} minutes.</p>
+      ${isAdmin && adminHardwareKeys ? `<p class="note" data-hardware-note>${escape(HARDWARE_KEY_NOTE)}</p>` : ''}${next}</div>`, user))
     }
     const stats = await app.mfa.stats()
     const rows = Object.entries(stats.byMethod).map(([m, n]) => `<tr><td>${escape(METHOD_NAMES[m] ?? m)}</td><td>${n}</td></tr>`).join('')
