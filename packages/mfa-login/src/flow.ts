@@ -134,13 +134,17 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     const userId = request.mfa.userId!
     const decision = await policy.decide(userId)
     policy.assertMethod(decision, factor.id)
+    const current = request.session.get('mfa')!
+    let meetsRole = true
     const result = await lockout.underLockout(userId, factor, async () => {
       const result = await check(userId)
       if (!result.ok || result.userId !== userId) return await lockout.refuse(request, userId, factor.id, result)
-      if (decision.fullSession) policy.assertResult(decision.requiredAmr, result.amr)
+      meetsRole = policy.meetsResult(decision.requiredAmr, result.amr)
+      // An enrol-only session may prove a factor the role does not accept (a synced passkey where it
+      // needs a hardware key): it stays enrol-only, fresh enough to add what the role needs.
+      if (decision.fullSession && !meetsRole && current.enrollOnly !== true) policy.assertResult(decision.requiredAmr, result.amr)
       return result
     })
-    const current = request.session.get('mfa')!
     const now = mfa.nowSeconds()
     const aal = Math.max(current.aal, result.aal) as 1 | 2 | 3
     await mfa.sessions.establish(request, signedInState({
@@ -150,11 +154,11 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       authTime: current.authTime ?? now,
       checks: current.checks,
       check: { method: factor.id, aal: result.aal, at: now },
-      enrollOnly: !decision.fullSession
+      enrollOnly: !decision.fullSession || !meetsRole
     }))
     await mfa.emit('mfa.step_up', { userId, method: factor.id, request, details: { aal: result.aal } })
     // An enrol-only session that this step-up made a full one: the sign-in completes now.
-    if (current.enrollOnly === true && decision.fullSession) await opts.onSignedIn?.(request, reply, { userId, aal, amr: [...new Set([...current.amr, ...result.amr, 'mfa'])] })
+    if (current.enrollOnly === true && decision.fullSession && meetsRole) await opts.onSignedIn?.(request, reply, { userId, aal, amr: [...new Set([...current.amr, ...result.amr, 'mfa'])] })
     return { aal: result.aal, mfaTime: now }
   }
 

@@ -73,10 +73,12 @@ export function createPolicy (mfa: MfaApi, opts: ResolvedLoginOptions) {
 
   /**
    * Throws 403 `FST_MFA_METHOD_NOT_ALLOWED` when a verified check lacks what the roles require of it
-   * (a synced passkey where the role needs a device-bound key); the check then counts for nothing.
+   * (a synced passkey where the role needs a device-bound key); the check then counts for nothing (in an enrol-only session it only makes the session fresh enough to add what the role needs).
    */
+  const meetsResult = (requiredAmr: string[] | null | undefined, amr: string[]): boolean => !requiredAmr || requiredAmr.every((a) => amr.includes(a))
+
   function assertResult (requiredAmr: string[] | null | undefined, amr: string[]): void {
-    if (requiredAmr && !requiredAmr.every((a) => amr.includes(a))) {
+    if (!meetsResult(requiredAmr, amr)) {
       throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { reason: 'authenticator_not_allowed', amr: requiredAmr })
     }
   }
@@ -91,7 +93,7 @@ export function createPolicy (mfa: MfaApi, opts: ResolvedLoginOptions) {
     }
   }
 
-  return { decide, assertMethod, assertResult, checkRoles }
+  return { decide, assertMethod, assertResult, meetsResult, checkRoles }
 }
 
 export type Policy = ReturnType<typeof createPolicy>

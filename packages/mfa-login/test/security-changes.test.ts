@@ -129,6 +129,21 @@ await eachStore(t, async (t, _store, kind) => {
     t.match((await passkey(agent(app), 'carol', true)).json(), { step: 'complete', aal: 2 }, 'a synced passkey is aal 2 for everyone else')
   })
 
+  t.test('regression: an enrol-only admin whose only key is a synced passkey can still prove it, to add the hardware key the role needs', async (t) => {
+    const { app, keyUsers } = await setup(t, { roles: { admin: { methods: ['webauthn'], amr: ['hwk'] } } })
+    keyUsers.delete('admin')
+    await app.mfa.factors.get('totp')!.remove('admin')
+    const a = agent(app)
+    t.match((await login(a, 'admin@example.com')).json(), { step: 'complete', enrollmentRequired: true })
+    keyUsers.add('admin') // registers a synced passkey (a first factor needs no step-up)
+    await a.inject({ method: 'POST', url: '/auth/step-up/webauthn/options', payload: {} })
+    const stepUp = await a.inject({ method: 'POST', url: '/auth/step-up/webauthn/verify', payload: { response: { user: 'admin', synced: true } } })
+    t.equal(stepUp.statusCode, 200, 'before: 403, and no way left to add the hardware key')
+    t.match((await a.inject({ url: '/auth/session' })).json(), { enrollOnly: true, fresh: true }, 'still enrol-only, fresh enough to enrol')
+    t.equal((await a.inject({ url: '/mfa-enrol' })).statusCode, 200)
+    t.equal((await a.inject({ url: '/protected' })).json().code, 'FST_MFA_ENROLLMENT_REQUIRED')
+  })
+
   t.test('removing the user\'s last primary factor ends their other sessions', async (t) => {
     const { signedIn } = await setup(t, {}, (app) => {
       app.post('/drop-totp', { preHandler: app.mfa.guards.manage }, async (request) => {
