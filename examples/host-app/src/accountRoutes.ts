@@ -30,7 +30,9 @@ export async function accountRoutes (api: FastifyInstance, { config, users, mail
     config: { rateLimit: { max: config.signupRateLimit, timeWindow: 60_000 } },
     schema: {
       body: {
-        type: 'object', additionalProperties: false, required: ['email', 'password'],
+        type: 'object',
+        additionalProperties: false,
+        required: ['email', 'password'],
         properties: { email: { type: 'string', format: 'email', maxLength: 254 }, password }
       }
     }
@@ -56,7 +58,9 @@ export async function accountRoutes (api: FastifyInstance, { config, users, mail
     preHandler: manage,
     schema: {
       body: {
-        type: 'object', additionalProperties: false, required: ['currentPassword', 'newPassword'],
+        type: 'object',
+        additionalProperties: false,
+        required: ['currentPassword', 'newPassword'],
         properties: { currentPassword: { type: 'string', minLength: 1, maxLength: 200 }, newPassword: password }
       }
     }

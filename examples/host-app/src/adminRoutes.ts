@@ -35,7 +35,9 @@ export async function adminRoutes (api: FastifyInstance, { config, users }: Admi
     config: { adminOnly: true, mfa: { aal: 3, maxAge: config.freshAge, methods: ['webauthn'] } },
     schema: {
       body: {
-        type: 'object', additionalProperties: false, required: ['email', 'reason'],
+        type: 'object',
+        additionalProperties: false,
+        required: ['email', 'reason'],
         properties: { email: { type: 'string', minLength: 1, maxLength: 254 }, reason: { type: 'string', minLength: 1, maxLength: 500 } }
       }
     }

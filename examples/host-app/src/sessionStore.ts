@@ -5,7 +5,7 @@ export interface SessionDocument { _id: string, data?: string, expiresAt: Date }
 
 export const sessionIndexes: IndexSpec[] = [{ name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }]
 // The session shape belongs to @fastify/session; this store only serialises it.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 type Callback = (err?: any, result?: any) => void
 
 const tombstone = (sessionId: string): string => `${sessionId}#destroyed`
