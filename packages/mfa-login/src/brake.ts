@@ -66,9 +66,9 @@ export function createPasswordBrake (mfa: MfaApi, opts: ResolvedBrakeOptions) {
     /** A wrong password keeps its slot; the one that took the last slot sets the brake. Returns its seconds, or 0. */
     async failed (entry: Extract<BrakeEntry, { slot: string }>): Promise<number> {
       if (entry.n < entry.budget) return 0
+      // The level `enter` read: only this check (the one that took the last slot) writes the brake.
       const now = mfa.now()
-      const previous = live(await brakes.findOne({ _id: entry.bucket }))
-      const level = previous?.level ?? 0
+      const level = entry.level
       const lockedUntil = now + opts.durations[Math.min(level, opts.durations.length - 1)]! * 1000
       // Forgotten a day after it last held.
       await brakes.updateOne({ _id: entry.bucket }, { $set: { level: level + 1, lockedUntil, expiresAt: new Date(lockedUntil + DAY_MS) } }, { upsert: true })
