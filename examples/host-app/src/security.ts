@@ -3,7 +3,7 @@ import helmet from '@fastify/helmet'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, onRequestAsyncHookHandler } from 'fastify'
-import { errorDetails } from '@fastify-mfa/core'
+import { errorDetails, isForeignOrigin } from '@fastify-mfa/core'
 import { errors } from './errors.js'
 
 /**
@@ -49,13 +49,10 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
  * preflight) never reaches a handler.
  */
 export function refuseForeignRequests (origins: string[]): onRequestAsyncHookHandler {
-  const allowed = new Set(origins)
   return async function appRequestHygiene (request: FastifyRequest) {
     if (!UNSAFE.has(request.method)) return
-    const origin = request.headers.origin
-    if (request.headers['sec-fetch-site'] === 'cross-site' || (origin !== undefined && !allowed.has(origin))) {
-      throw new errors.APP_ORIGIN_REFUSED()
-    }
+    // The plugins' own rule (one place decides what a foreign origin is), answered with the app's code.
+    if (isForeignOrigin(request, origins)) throw new errors.APP_ORIGIN_REFUSED()
     const hasBody = request.headers['transfer-encoding'] !== undefined ||
       (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0')
     const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()

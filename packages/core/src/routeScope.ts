@@ -52,7 +52,7 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i
  * `Sec-Fetch-Site`; without them (a non-browser client) the other rules judge it. With no
  * configured origins, the app's own origin (as the request reached it) is the only one.
  */
-function foreignOrigin (request: FastifyRequest, origins: readonly string[] | null): boolean {
+export function isForeignOrigin (request: FastifyRequest, origins: readonly string[] | null): boolean {
   if (request.headers['sec-fetch-site'] === 'cross-site') return true
   const origin = request.headers.origin
   if (origin === undefined) return false
@@ -83,7 +83,7 @@ export function setupMfaRoutes (routes: FastifyInstance, { tag }: { tag?: string
   const origins = routes.mfa.options.origins
   routes.addHook('onRequest', async function mfaRequestHygiene (request, reply) {
     if (!UNSAFE.has(request.method)) return
-    if (foreignOrigin(request, origins)) return sendError(reply, new errors.FST_MFA_ORIGIN_REFUSED())
+    if (isForeignOrigin(request, origins)) return sendError(reply, new errors.FST_MFA_ORIGIN_REFUSED())
     const type = request.headers['content-type']
     if (type !== undefined && !JSON_TYPE.test(type)) return sendError(reply, new errors.FST_MFA_UNSUPPORTED_MEDIA_TYPE())
   })
