@@ -15,6 +15,8 @@ async function setup (t: Parameters<typeof buildTestApp>[0]) {
       app.get('/aal2', { preHandler: app.mfa.require({ aal: 2 }) }, async () => ({ ok: true }))
       app.get('/admin', { config: { mfa: { aal: 2, maxAge: 300, methods: ['webauthn'] } } }, async () => ({ ok: true }))
       app.get('/aal1', { preHandler: app.mfa.require({ aal: 1 }) }, async () => ({ ok: true }))
+      app.get('/aal3-fresh', { preHandler: app.mfa.require({ aal: 3, maxAge: 300 }) }, async () => ({ ok: true }))
+      app.get('/aal2-fresh', { preHandler: app.mfa.require({ aal: 2, maxAge: 300 }) }, async () => ({ ok: true }))
     }
   })
   app.mfa.factors.register({ id: 'totp', amr: 'otp', kind: 'code', isEnrolled: async () => true, enrolledUserIds: async () => ['u1'], verifyCode: async () => ({ ok: false, reason: 'invalid' }), remove: async () => {} })
@@ -85,17 +87,7 @@ t.test('require() validates its options', async (t) => {
 })
 
 t.test('regression: freshness is per level — a TOTP check does not refresh an old WebAuthn (aal 3) check', async (t) => {
-  const clock = fakeClock()
-  const app = await buildTestApp(t, {
-    core: mfaCore,
-    store: 'memory',
-    clock,
-    routes: (app) => {
-      app.get('/aal3-fresh', { preHandler: app.mfa.require({ aal: 3, maxAge: 300 }) }, async () => ({ ok: true }))
-      app.get('/aal2-fresh', { preHandler: app.mfa.require({ aal: 2, maxAge: 300 }) }, async () => ({ ok: true }))
-    }
-  })
-  const user = agent(app)
+  const { user, clock } = await setup(t)
   const now = nowSec(clock)
   await user.signIn({ userId: 'u1', aal: 3, amr: ['pwd', 'hwk', 'otp', 'mfa'], authTime: now - 3600, checks: { webauthn: { at: now - 3600, aal: 3 }, totp: { at: now, aal: 2 } } })
   const res = await user.inject({ url: '/aal3-fresh' })
