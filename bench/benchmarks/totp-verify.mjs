@@ -1,5 +1,5 @@
 // Second-factor verifications/s through POST /auth/login/verify (real @fastify-mfa/totp and
-// mfa-login) against a bare route doing one findOneAndUpdate on the same store, both on one app
+// mfa-login) against a bare route doing one upserting updateOne on the same store, both on one app
 // listening on 127.0.0.1. MongoDB from MONGODB_URI when set, else the memory store.
 //
 // Every verification needs its own pending login and an unused code (replay protection): USERS
@@ -45,8 +45,8 @@ export async function run () {
       routes: async (app) => {
         const bare = app.mfa.collection('bench_bare')
         app.post('/bench/bare', { schema: { body: bareBody } }, async (request) => {
-          const doc = await bare.findOneAndUpdate({ _id: request.body.mfaToken }, { $inc: { n: 1 } }, { upsert: true, returnDocument: 'after' })
-          return { ok: doc !== null }
+          const written = await bare.updateOne({ _id: request.body.mfaToken }, { $inc: { n: 1 } }, { upsert: true })
+          return { ok: written.matchedCount + written.upsertedCount === 1 }
         })
       }
     })

@@ -70,7 +70,7 @@ function isMongoDb (value: unknown): value is Db {
 
 function isStore (value: unknown): value is MfaStore {
   return typeof value === 'object' && value !== null && typeof (value as MfaStore).collection === 'function' &&
-    ((value as MfaStore).kind === 'memory' || (value as MfaStore).kind === 'mongodb')
+    typeof (value as MfaStore).kind === 'string' && (value as MfaStore).kind.length > 0
 }
 
 export function resolveOptions (options: Partial<MfaCoreOptions>): ResolvedCoreOptions {
@@ -82,7 +82,7 @@ export function resolveOptions (options: Partial<MfaCoreOptions>): ResolvedCoreO
   if (store === 'memory') resolvedStore = createMemoryStore()
   else if (isStore(store)) resolvedStore = store
   else if (isMongoDb(store)) resolvedStore = createMongoStore(store)
-  else resolvedStore = fail('option "store" must be a MongoDB Db (from the official "mongodb" driver) or \'memory\'')
+  else resolvedStore = fail('option "store" must be a MongoDB Db (from the official "mongodb" driver), \'memory\' or a store ({ kind, collection }; see @fastify-mfa/core/store-contract)')
   if (!Array.isArray(encryptionKeys) || encryptionKeys.length === 0) {
     fail('option "encryptionKeys" must be a non-empty array of { id, key } (32-byte keys; the first one encrypts)')
   }

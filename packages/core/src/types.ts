@@ -49,7 +49,7 @@ export interface MfaApi {
     freshAge: number
     prefix: string
     collectionPrefix: string
-    storeKind: 'mongodb' | 'memory'
+    storeKind: MfaStore['kind']
     /** Origins allowed to send state-changing requests; null: the request's own origin. */
     origins: readonly string[] | null
     sessionLifetime: number

@@ -28,6 +28,7 @@ t.test('bad options fail at startup with a message naming the option', async (t)
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ encryptionKeys: keys }, /option "store"/],
     [{ store: 'mongo', encryptionKeys: keys }, /option "store"/],
+    [{ store: { kind: '', collection: () => null }, encryptionKeys: keys }, /option "store"/],
     [{ store: 'memory' }, /option "encryptionKeys"/],
     [{ store: 'memory', encryptionKeys: [] }, /option "encryptionKeys"/],
     [{ store: 'memory', encryptionKeys: keys, freshAge: 0 }, /option "freshAge"/],
@@ -53,6 +54,19 @@ t.test('the memory store logs that nothing persists', async (t) => {
   await app.ready()
   t.match(lines.join(''), /nothing is persisted/)
   await app.close()
+})
+
+t.test('a third backend is any { kind, collection }: core uses it and reports its kind', async (t) => {
+  const memory = createMemoryStore()
+  const names: string[] = []
+  const custom: MfaStore = { kind: 'custom', collection: (name) => { names.push(name); return memory.collection(name) } }
+  const lines: string[] = []
+  const app = await buildTestApp(t, { core: mfaCore, store: custom, logger: { level: 'warn', stream: { write: (l: string) => { lines.push(l) } } } })
+  await app.mfa.emit('admin.note' as never, { userId: 'u1' })
+  t.equal(app.mfa.options.storeKind, 'custom')
+  t.ok(names.includes('mfa_events'), 'collections come from the custom store')
+  t.equal((await memory.collection('mfa_events').find({ userId: 'u1' })).length, 1)
+  t.notMatch(lines.join(''), /nothing is persisted/, 'only the memory store warns')
 })
 
 t.test('factor registry refuses malformed and duplicate factors', async (t) => {

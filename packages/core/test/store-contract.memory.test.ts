@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createMemoryStore } from '../src/index.js'
-import { testStore } from './storeContract.js'
+import { testStore } from '../src/storeContract.js'
 
 // One store per case, like a fresh database.
 await testStore(t, async () => createMemoryStore())

@@ -124,33 +124,6 @@ class MemoryCollection<T extends StoredDocument> implements MfaCollection<T> {
     return { matchedCount: 1, modifiedCount: modified ? 1 : 0, upsertedCount: 0 }
   }
 
-  async updateMany (filter: object, update: object): Promise<UpdateResult> {
-    const changes = this.#matching(filter).map((doc) => this.#updated(doc, update))
-    for (const { next, modified } of changes) if (modified) this.#write(next, true)
-    return { matchedCount: changes.length, modifiedCount: changes.filter((c) => c.modified).length, upsertedCount: 0 }
-  }
-
-  async findOneAndUpdate (filter: object, update: object,
-    options?: { returnDocument?: 'before' | 'after', upsert?: boolean, sort?: SortSpec }): Promise<T | null> {
-    const [doc] = this.#matching(filter, options?.sort, 1)
-    if (!doc) {
-      if (!options?.upsert) return null
-      const created = this.#upserted(filter, update)
-      this.#write(created, false)
-      return options.returnDocument === 'before' ? null : structuredClone(created) as unknown as T
-    }
-    const { next, modified } = this.#updated(doc, update)
-    if (modified) this.#write(next, true)
-    return structuredClone(options?.returnDocument === 'before' ? doc : next) as unknown as T
-  }
-
-  async findOneAndDelete (filter: object, options?: { sort?: SortSpec }): Promise<T | null> {
-    const [doc] = this.#matching(filter, options?.sort, 1)
-    if (!doc) return null
-    this.#forget(doc._id)
-    return structuredClone(doc) as unknown as T
-  }
-
   async deleteOne (filter: object): Promise<number> {
     const [doc] = this.#matching(filter, undefined, 1)
     return doc && this.#forget(doc._id) ? 1 : 0

@@ -55,17 +55,6 @@ function mongoCollection<T extends StoredDocument> (db: Db, name: string, ttlRef
     async updateOne (filter, update, options) {
       return toResult(await c.updateOne(filter as Document, update as Document, { upsert: options?.upsert ?? false }))
     },
-    async updateMany (filter, update) { return toResult(await c.updateMany(filter as Document, update as Document)) },
-    async findOneAndUpdate (filter, update, options) {
-      return await c.findOneAndUpdate(filter as Document, update as Document, {
-        returnDocument: options?.returnDocument ?? 'after',
-        upsert: options?.upsert ?? false,
-        ...(options?.sort ? { sort: options.sort } : {})
-      }) as T | null
-    },
-    async findOneAndDelete (filter, options) {
-      return await c.findOneAndDelete(filter as Document, options?.sort ? { sort: options.sort } : {}) as T | null
-    },
     async deleteOne (filter) { return (await c.deleteOne(filter as Document)).deletedCount },
     async deleteMany (filter) { return (await c.deleteMany(filter as Document)).deletedCount },
     createIndexes: async (specs, log) => await createIndexes(c, specs, log, ttlRefused)

@@ -28,7 +28,10 @@ export interface UpdateResult {
 /**
  * The small collection-like interface every plugin store talks to. The MongoDB implementation maps
  * each method to one driver call; the memory implementation evaluates the same filters and update
- * operators, so single-use and compare-and-set rules are written once, as MongoDB queries.
+ * operators. It is what plugins call and nothing more: single-use and counter rules rest only on
+ * inserts by `_id` (a duplicate fails) and counted deletes, atomic on every MongoDB-compatible
+ * server, never on conditional updates. A third backend proves itself with `testStore()` from
+ * `@fastify-mfa/core/store-contract`.
  */
 export interface MfaCollection<T extends StoredDocument> {
   readonly name: string
@@ -39,12 +42,7 @@ export interface MfaCollection<T extends StoredDocument> {
   find(filter: StoreFilter<T>, options?: { sort?: SortSpec, limit?: number }): Promise<T[]>
   countDocuments(filter: StoreFilter<T>): Promise<number>
   updateOne(filter: StoreFilter<T>, update: StoreUpdate<T>, options?: { upsert?: boolean }): Promise<UpdateResult>
-  updateMany(filter: StoreFilter<T>, update: StoreUpdate<T>): Promise<UpdateResult>
-  /** The atomic read-modify-write: at most one concurrent caller sees a given document state. */
-  findOneAndUpdate(filter: StoreFilter<T>, update: StoreUpdate<T>,
-    options?: { returnDocument?: 'before' | 'after', upsert?: boolean, sort?: SortSpec }): Promise<T | null>
-  /** The atomic consume: exactly one concurrent caller receives the document. */
-  findOneAndDelete(filter: StoreFilter<T>, options?: { sort?: SortSpec }): Promise<T | null>
+  /** Resolves how many documents it removed; of concurrent deletes of one document exactly one gets 1. */
   deleteOne(filter: StoreFilter<T>): Promise<number>
   deleteMany(filter: StoreFilter<T>): Promise<number>
   /**
@@ -56,7 +54,8 @@ export interface MfaCollection<T extends StoredDocument> {
 }
 
 export interface MfaStore {
-  readonly kind: 'mongodb' | 'memory'
+  /** `'mongodb'`, `'memory'` (core warns that nothing persists) or a third backend's own name. */
+  readonly kind: string
   collection<T extends StoredDocument>(name: string): MfaCollection<T>
 }
 
