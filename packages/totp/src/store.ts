@@ -64,13 +64,13 @@ export function createTotpStore (mfa: MfaApi): TotpStore {
     async acceptTimeStepIfNewer (userId, secretRef, timeStep, newestStep, expiresAt) {
       // Claim first, then look for a newer claim: of two racing requests the later claimer always
       // sees the earlier one, so an older step can never be accepted after a newer. The newer
-      // steps that could exist are few, each looked up by `_id`. Markers of older steps expire
-      // (TTL index, or core's sweep); none is deleted on this path.
+      // steps that could exist are few, looked up by `_id` in one query. Markers of older steps
+      // expire (TTL index, or core's sweep); none is deleted on this path.
       const idOf = (step: number): string => `${userId}:${secretRef}:${step}`
       if (!await claim(steps, { _id: idOf(timeStep), userId, secretRef, timeStep, expiresAt })) return false
-      const newer = Array.from({ length: Math.max(0, newestStep - timeStep) }, (_, i) => idOf(timeStep + 1 + i))
-      const found = await Promise.all(newer.map(async (_id) => await steps.findOne({ _id })))
-      return found.every((doc) => doc === null || doc.expiresAt.getTime() <= mfa.now())
+      if (newestStep <= timeStep) return true
+      const newer = Array.from({ length: newestStep - timeStep }, (_, i) => idOf(timeStep + 1 + i))
+      return await steps.findOne({ _id: { $in: newer }, expiresAt: { $gt: new Date(mfa.now()) } }) === null
     },
     async remove (userId) {
       const removed = await secrets.deleteOne({ _id: userId })
