@@ -18,12 +18,17 @@ const answerOf = (r: SendResult): SendAnswer => ({ sentTo: r.sentTo, expiresAt: 
  */
 export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: LoginStore, policy: Policy, lockout: Lockout,
   issueDeviceCookie: (request: FastifyRequest, reply: FastifyReply, userId: string) => Promise<void>) {
-  async function complete (request: FastifyRequest, reply: FastifyReply, state: SignedIn): Promise<LoginAnswer> {
+  /** `also`: further events of the sign-in (the accepted code), written with its others. */
+  async function complete (request: FastifyRequest, reply: FastifyReply, state: SignedIn, also: () => Promise<unknown> = async () => {}): Promise<LoginAnswer> {
     await mfa.sessions.establish(request, signedInState(state))
-    // The browser is known to the account from now on: its wrong passwords are counted apart.
-    await issueDeviceCookie(request, reply, state.userId)
     if (!state.enrollOnly) await opts.onSignedIn?.(request, reply, { userId: state.userId, aal: state.aal, amr: state.amr })
-    await mfa.emit('login.success', { userId: state.userId, request, method: state.check?.method ?? null, details: { aal: state.aal, amr: state.amr } })
+    // The sign-in's events are emitted in one tick, so core writes them with one insertMany. The
+    // browser is known to the account from now on: its wrong passwords are counted apart.
+    await Promise.all([
+      also(),
+      issueDeviceCookie(request, reply, state.userId),
+      mfa.emit('login.success', { userId: state.userId, request, method: state.check?.method ?? null, details: { aal: state.aal, amr: state.amr } })
+    ])
     return {
       step: 'complete',
       aal: state.aal,
@@ -83,18 +88,14 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
       }
       policy.assertResult(pending.requiredAmr, result.amr)
       if (!await store.consume(pending)) throw new errors.FST_MFA_LOGIN_EXPIRED()
-      const [answer] = await Promise.all([
-        complete(request, reply, {
-          userId: pending.userId,
-          aal: result.aal,
-          amr: ['pwd', ...result.amr, 'mfa'],
-          authTime: pending.authTime,
-          check: { method: input.method, aal: result.aal, at: mfa.nowSeconds() },
-          enrollOnly: pending.enrollOnly === true
-        }),
-        mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request })
-      ])
-      return answer
+      return await complete(request, reply, {
+        userId: pending.userId,
+        aal: result.aal,
+        amr: ['pwd', ...result.amr, 'mfa'],
+        authTime: pending.authTime,
+        check: { method: input.method, aal: result.aal, at: mfa.nowSeconds() },
+        enrollOnly: pending.enrollOnly === true
+      }, async () => await mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request }))
     }, async () => { await store.returnAttempt(pending._id, attempt.n) })
     if (input.rememberDevice && mfa.devices && pending.enrollOnly !== true) await mfa.devices.remember(request, reply, pending.userId)
     return answer
