@@ -3,7 +3,8 @@ import helmet from '@fastify/helmet'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, onRequestAsyncHookHandler } from 'fastify'
-import { errorDetails, isForeignOrigin } from '@fastify-mfa/core'
+import { isForeignOrigin } from '@fastify-mfa/core'
+import { errorDetails } from '@fastify-mfa/core/plugin-kit'
 import { errors } from './errors.js'
 
 /**

@@ -1,4 +1,4 @@
-import { claim, type IndexSpec, type MfaCollection } from '@fastify-mfa/core'
+import { claim, type IndexSpec, type MfaCollection } from '@fastify-mfa/core/plugin-kit'
 
 /** A session (`_id` = its id), or the tombstone of a destroyed one (`_id` = `<id>#destroyed`). */
 export interface SessionDocument { _id: string, data?: string, expiresAt: Date }

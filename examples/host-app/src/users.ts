@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto'
 import bcrypt from 'bcrypt'
-import { claim, type IndexSpec, type MfaCollection, type MfaStore } from '@fastify-mfa/core'
+import type { MfaStore } from '@fastify-mfa/core'
+import { claim, type IndexSpec, type MfaCollection } from '@fastify-mfa/core/plugin-kit'
 
 /** The code that proves the user reads the address they signed up with. */
 export interface EmailVerification {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { withDetails } from '@fastify-mfa/core'
+import { withDetails } from '@fastify-mfa/core/plugin-kit'
 import { errors } from './errors.js'
 import { emailTakenMail, verificationMail, type AppMail } from './mails.js'
 import type { User, Users } from './users.js'

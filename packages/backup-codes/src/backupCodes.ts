@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
-import type { FactorResult, MfaApi, MfaEventMap } from '@fastify-mfa/core'
+import type { MfaApi, MfaEventMap } from '@fastify-mfa/core'
+import type { FactorResult } from '@fastify-mfa/core/plugin-kit'
 import { backupCodeHint, formatBackupCode } from './codeFormat.js'
 import { errors } from './errors.js'
 import { generateBackupCodes } from './generateBackupCodes.js'

@@ -1,4 +1,4 @@
-import type { MfaFactor } from '@fastify-mfa/core'
+import type { MfaFactor } from '@fastify-mfa/core/plugin-kit'
 import { FACTOR_ID, type BackupCodes } from './backupCodes.js'
 
 /** The `backup-code` factor: a recovery factor, offered only next to a primary one (AMR `rec`). */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { optionChecks } from '@fastify-mfa/core'
+import { optionChecks } from '@fastify-mfa/core/plugin-kit'
 
 export interface BackupCodesOptions {
   /** Codes per set. @default 10 */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { setupMfaRoutes } from '@fastify-mfa/core'
+import { setupMfaRoutes } from '@fastify-mfa/core/plugin-kit'
 import type { BackupCodes } from './backupCodes.js'
 
 const statusSchema = {

@@ -1,4 +1,5 @@
-import { claim, consume, type IndexSpec, type MfaApi, type MfaCollection, type StoredDocument } from '@fastify-mfa/core'
+import type { MfaApi } from '@fastify-mfa/core'
+import { claim, consume, type IndexSpec, type MfaCollection, type StoredDocument } from '@fastify-mfa/core/plugin-kit'
 import type { BackupCodeCollections } from './options.js'
 
 /** One stored code. `_id` is `${userId}:${setId}:${hint}`, so a typed code names its one document. */

@@ -1,4 +1,5 @@
-import { claim, sha256, type IndexSpec, type MfaApi, type StoredDocument } from '@fastify-mfa/core'
+import type { MfaApi } from '@fastify-mfa/core'
+import { claim, sha256, type IndexSpec, type StoredDocument } from '@fastify-mfa/core/plugin-kit'
 import type { ResolvedBrakeOptions } from './options.js'
 
 /** One password check of a bucket in a window: `<bucket>:<window>:<n>`. Kept when it failed, given back when it did not. */

@@ -1,4 +1,4 @@
-import { optionChecks } from '@fastify-mfa/core'
+import { optionChecks } from '@fastify-mfa/core/plugin-kit'
 import type { MfaLoginOptions } from './options.js'
 
 export interface ResolvedBrakeOptions {

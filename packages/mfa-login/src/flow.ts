@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { sha256, withDetails, type FactorResult, type MfaApi, type MfaFactor, type SendResult } from '@fastify-mfa/core'
+import type { MfaApi } from '@fastify-mfa/core'
+import { sha256, withDetails, type FactorResult, type MfaFactor, type SendResult } from '@fastify-mfa/core/plugin-kit'
 import { errors } from './errors.js'
 import type { Lockout } from './lockout.js'
 import type { ResolvedLoginOptions } from './options.js'

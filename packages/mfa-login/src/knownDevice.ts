@@ -1,6 +1,7 @@
 import type {} from '@fastify/cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { cookieSettings, randomToken, sha256, type EncryptedValue, type MfaApi } from '@fastify-mfa/core'
+import type { MfaApi } from '@fastify-mfa/core'
+import { cookieSettings, randomToken, sha256, type EncryptedValue } from '@fastify-mfa/core/plugin-kit'
 import type { ResolvedBrakeOptions } from './options.js'
 
 /**

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
-import { errors as coreErrors, withDetails, type FactorResult, type MfaApi, type MfaFactor } from '@fastify-mfa/core'
+import { errors as coreErrors, type MfaApi } from '@fastify-mfa/core'
+import { withDetails, type FactorResult, type MfaFactor } from '@fastify-mfa/core/plugin-kit'
 import { errors } from './errors.js'
 import type { LoginStore } from './store.js'
 

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { optionChecks } from '@fastify-mfa/core'
+import { optionChecks } from '@fastify-mfa/core/plugin-kit'
 import { resolveBrake, type ResolvedBrakeOptions } from './brakeOptions.js'
 
 /** What mfa-login needs to know about a host user. */

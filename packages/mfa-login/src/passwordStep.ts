@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
-import { withDetails, type MfaApi } from '@fastify-mfa/core'
+import type { MfaApi } from '@fastify-mfa/core'
+import { withDetails } from '@fastify-mfa/core/plugin-kit'
 import type { PasswordBrake } from './brake.js'
 import { errors } from './errors.js'
 import type { KnownDevices } from './knownDevice.js'

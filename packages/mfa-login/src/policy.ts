@@ -1,4 +1,5 @@
-import { withDetails, type MfaApi } from '@fastify-mfa/core'
+import type { MfaApi } from '@fastify-mfa/core'
+import { withDetails } from '@fastify-mfa/core/plugin-kit'
 import { errors } from './errors.js'
 import type { LoginUser, ResolvedLoginOptions } from './options.js'
 

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
-import type { Aal, FactorCheck, MfaSessionState } from '@fastify-mfa/core'
+import type { Aal } from '@fastify-mfa/core'
+import type { FactorCheck, MfaSessionState } from '@fastify-mfa/core/plugin-kit'
 
 export interface SignedIn {
   userId: string

@@ -1,4 +1,5 @@
-import { casIndexes, casRegister, claim, randomToken, sha256, type IndexSpec, type MfaApi, type StoredDocument, type VersionDocument } from '@fastify-mfa/core'
+import type { MfaApi } from '@fastify-mfa/core'
+import { casIndexes, casRegister, claim, randomToken, sha256, type IndexSpec, type StoredDocument, type VersionDocument } from '@fastify-mfa/core/plugin-kit'
 
 /** A login between the password step and the second factor. Stored under the token's SHA-256. */
 export interface PendingLogin {

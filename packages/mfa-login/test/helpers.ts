@@ -1,7 +1,8 @@
 import bcrypt from 'bcrypt'
 import type { FastifyInstance } from 'fastify'
 import { agent, buildTestApp, fakeClock, type FakeClock } from '@fastify-mfa/testing'
-import mfaCore, { type FactorResult, type MfaFactor } from '@fastify-mfa/core'
+import mfaCore from '@fastify-mfa/core'
+import type { FactorResult, MfaFactor } from '@fastify-mfa/core/plugin-kit'
 import mfaLogin, { type LoginUser, type MfaLoginOptions } from '../src/index.js'
 
 export const PASSWORD = 'correct horse battery staple'

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { eachStore, freshStore } from '@fastify-mfa/testing'
-import type { FactorResult, MfaFactor } from '@fastify-mfa/core'
+import type { FactorResult, MfaFactor } from '@fastify-mfa/core/plugin-kit'
 import { PASSWORD, agent, buildLoginApp, fakeClock, fakeCodeFactor, user } from './helpers.js'
 
 type Agent = ReturnType<typeof agent>

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { eachStore, freshStore } from '@fastify-mfa/testing'
-import type { CodeContext, FactorResult, MfaFactor } from '@fastify-mfa/core'
+import type { CodeContext, FactorResult, MfaFactor } from '@fastify-mfa/core/plugin-kit'
 import { PASSWORD, agent, buildLoginApp, fakeClock, fakeCodeFactor, user } from './helpers.js'
 
 /** A sent-code factor for tests: `send` records one code per login or step-up; a code works only there, once. */

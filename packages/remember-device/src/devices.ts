@@ -1,5 +1,6 @@
 import type {} from '@fastify/cookie'
-import { cookieSettings, deviceLabel, randomToken, sha256, type MfaApi, type RememberDeviceApi } from '@fastify-mfa/core'
+import type { MfaApi, RememberDeviceApi } from '@fastify-mfa/core'
+import { cookieSettings, deviceLabel, randomToken, sha256 } from '@fastify-mfa/core/plugin-kit'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ResolvedRememberDeviceOptions } from './options.js'
 import type { TrustedDeviceStore } from './store.js'

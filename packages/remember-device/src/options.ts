@@ -1,4 +1,4 @@
-import { optionChecks } from '@fastify-mfa/core'
+import { optionChecks } from '@fastify-mfa/core/plugin-kit'
 
 /** Options of @fastify-mfa/remember-device. */
 export interface RememberDeviceOptions {

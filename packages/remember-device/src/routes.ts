@@ -1,4 +1,5 @@
-import { setupMfaRoutes, errors } from '@fastify-mfa/core'
+import { errors } from '@fastify-mfa/core'
+import { setupMfaRoutes } from '@fastify-mfa/core/plugin-kit'
 import type { FastifyInstance } from 'fastify'
 import type { DeviceCookie } from './devices.js'
 import type { TrustedDeviceStore } from './store.js'

@@ -1,4 +1,4 @@
-import { consume, type IndexSpec, type MfaCollection, type StoredDocument } from '@fastify-mfa/core'
+import { consume, type IndexSpec, type MfaCollection, type StoredDocument } from '@fastify-mfa/core/plugin-kit'
 
 /**
  * A remembered ("trusted") device, `mfa_devices`. The cookie token itself is never stored: `_id` is

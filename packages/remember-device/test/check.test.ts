@@ -1,5 +1,5 @@
 import t from 'tap'
-import { randomToken, sha256 } from '@fastify-mfa/core'
+import { randomToken, sha256 } from '@fastify-mfa/core/plugin-kit'
 import { eachStore } from '@fastify-mfa/testing'
 import { setup } from './helpers.js'
 

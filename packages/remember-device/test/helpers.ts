@@ -1,4 +1,5 @@
-import mfaCore, { createMemoryStore, type MfaEvent, type StoredDocument } from '@fastify-mfa/core'
+import mfaCore, { createMemoryStore, type MfaEvent } from '@fastify-mfa/core'
+import type { StoredDocument } from '@fastify-mfa/core/plugin-kit'
 import { agent, buildTestApp, fakeClock } from '@fastify-mfa/testing'
 import type { Db } from 'mongodb'
 import rememberDevice, { type RememberDeviceOptions } from '../src/index.js'

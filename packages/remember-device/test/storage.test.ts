@@ -1,5 +1,5 @@
 import t from 'tap'
-import { sha256 } from '@fastify-mfa/core'
+import { sha256 } from '@fastify-mfa/core/plugin-kit'
 import { eachStore } from '@fastify-mfa/testing'
 import type { Db } from 'mongodb'
 import { setup } from './helpers.js'

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
-import { randomToken, type MfaApi, type SendResult } from '@fastify-mfa/core'
+import type { MfaApi } from '@fastify-mfa/core'
+import { randomToken, type SendResult } from '@fastify-mfa/core/plugin-kit'
 import type { Channel } from './channels.js'
 import { errors } from './errors.js'
 import { generateSentCode } from './generateSentCode.js'

@@ -1,4 +1,5 @@
-import type { MfaApi, MfaFactor } from '@fastify-mfa/core'
+import type { MfaApi } from '@fastify-mfa/core'
+import type { MfaFactor } from '@fastify-mfa/core/plugin-kit'
 import type { Channel } from './channels.js'
 import type { Codes } from './codes.js'
 import { errors } from './errors.js'

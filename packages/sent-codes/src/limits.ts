@@ -1,4 +1,5 @@
-import { claim, errors, sha256, withDetails, type MfaApi } from '@fastify-mfa/core'
+import { errors, type MfaApi } from '@fastify-mfa/core'
+import { claim, sha256, withDetails } from '@fastify-mfa/core/plugin-kit'
 import { sentCodeCollections } from './store.js'
 import type { ResolvedSentCodesOptions, SendSlotDocument, SentCodeMethod } from './types.js'
 

@@ -1,4 +1,4 @@
-import { optionChecks } from '@fastify-mfa/core'
+import { optionChecks } from '@fastify-mfa/core/plugin-kit'
 import { defaultCodeMail, defaultNotificationMail, defaultSmsText } from './templates.js'
 import type { ResolvedSentCodesOptions, SentCodesOptions } from './types.js'
 

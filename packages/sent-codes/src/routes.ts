@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { setupMfaRoutes, withDetails } from '@fastify-mfa/core'
+import { setupMfaRoutes, withDetails } from '@fastify-mfa/core/plugin-kit'
 import type { Channel } from './channels.js'
 import type { Codes } from './codes.js'
 import { errors } from './errors.js'

@@ -1,4 +1,5 @@
-import { claim, sha256, type IndexSpec, type MfaApi } from '@fastify-mfa/core'
+import type { MfaApi } from '@fastify-mfa/core'
+import { claim, sha256, type IndexSpec } from '@fastify-mfa/core/plugin-kit'
 import type { ClaimDocument, CodeDocument, CodePurpose, EnrolmentDocument, SendSlotDocument, SentCodeMethod } from './types.js'
 
 /** Collection names (after fastify-mfa's `collectionPrefix`, `mfa_` by default). */

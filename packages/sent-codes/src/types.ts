@@ -1,4 +1,5 @@
-import type { EncryptedValue, SecurityNotification } from '@fastify-mfa/core'
+import type { SecurityNotification } from '@fastify-mfa/core'
+import type { EncryptedValue } from '@fastify-mfa/core/plugin-kit'
 import type { Transporter } from 'nodemailer'
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js'
 

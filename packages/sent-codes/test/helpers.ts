@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb'
 import { agent, buildTestApp, fakeClock, type FakeClock } from '@fastify-mfa/testing'
-import mfaCore, { type MfaEvent, type MfaFactor, type MfaStore, type RecoveryCodesApi, type SendContext } from '@fastify-mfa/core'
+import mfaCore, { type MfaEvent, type MfaStore, type RecoveryCodesApi } from '@fastify-mfa/core'
+import type { MfaFactor, SendContext } from '@fastify-mfa/core/plugin-kit'
 import type { FastifyInstance } from 'fastify'
 import mfaSentCodes, { type SentCodesOptions } from '../src/index.js'
 import type { TestSmtp } from './smtp.js'

@@ -1,4 +1,5 @@
-import type { MfaApi, MfaFactor } from '@fastify-mfa/core'
+import type { MfaApi } from '@fastify-mfa/core'
+import type { MfaFactor } from '@fastify-mfa/core/plugin-kit'
 import type { CodeChecker } from './checkCode.js'
 import { normalizeCode } from './normalizeCode.js'
 import { secretContext, type TotpStore } from './store.js'

@@ -1,4 +1,4 @@
-import { optionChecks } from '@fastify-mfa/core'
+import { optionChecks } from '@fastify-mfa/core/plugin-kit'
 import type { ResolvedTotpOptions, TotpAlgorithm, TotpOptions } from './types.js'
 
 const ALGORITHMS: TotpAlgorithm[] = ['SHA1', 'SHA256', 'SHA512']

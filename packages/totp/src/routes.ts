@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import QRCode from 'qrcode'
-import { setupMfaRoutes, randomToken } from '@fastify-mfa/core'
+import { setupMfaRoutes, randomToken } from '@fastify-mfa/core/plugin-kit'
 import type { CodeChecker } from './checkCode.js'
 import { totpErrors } from './errors.js'
 import { codePattern, normalizeCode } from './normalizeCode.js'

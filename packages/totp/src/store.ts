@@ -1,4 +1,5 @@
-import { claim, consume, type IndexSpec, type MfaApi } from '@fastify-mfa/core'
+import type { MfaApi } from '@fastify-mfa/core'
+import { claim, consume, type IndexSpec } from '@fastify-mfa/core/plugin-kit'
 import type { TotpSecretDocument, TotpSetupDocument, TotpStepDocument } from './types.js'
 
 /** Collection names (after fastify-mfa's `collectionPrefix`, `mfa_` by default). */

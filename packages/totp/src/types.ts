@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import type { EncryptedValue } from '@fastify-mfa/core'
+import type { EncryptedValue } from '@fastify-mfa/core/plugin-kit'
 
 /** The HMAC of RFC 6238 §1.2: SHA-1 is what every authenticator app supports. */
 export type TotpAlgorithm = 'SHA1' | 'SHA256' | 'SHA512'

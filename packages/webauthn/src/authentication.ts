@@ -1,4 +1,5 @@
-import { errors as coreErrors, type CeremonyContext, type FactorResult } from '@fastify-mfa/core'
+import { errors as coreErrors } from '@fastify-mfa/core'
+import type { CeremonyContext, FactorResult } from '@fastify-mfa/core/plugin-kit'
 import {
   generateAuthenticationOptions, verifyAuthenticationResponse,
   type AuthenticationResponseJSON, type PublicKeyCredentialRequestOptionsJSON, type VerifiedAuthenticationResponse

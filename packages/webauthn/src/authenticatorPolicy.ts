@@ -1,4 +1,4 @@
-import { optionChecks } from '@fastify-mfa/core'
+import { optionChecks } from '@fastify-mfa/core/plugin-kit'
 
 /** Which authenticators may be registered, by AAGUID (`'cb69481e-8ff7-4039-93ec-0a2729a154a8'`). */
 export interface AuthenticatorPolicy {

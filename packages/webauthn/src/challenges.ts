@@ -1,4 +1,4 @@
-import { consume, type MfaCollection, type StoreFilter } from '@fastify-mfa/core'
+import { consume, type MfaCollection, type StoreFilter } from '@fastify-mfa/core/plugin-kit'
 import type { ChallengeDocument, ChallengePurpose } from './store.js'
 
 export interface ChallengeBinding {

@@ -1,4 +1,4 @@
-import { claim, isDuplicateKeyError, type MfaCollection } from '@fastify-mfa/core'
+import { claim, isDuplicateKeyError, type MfaCollection } from '@fastify-mfa/core/plugin-kit'
 import { authenticatorNameOf } from './authenticatorName.js'
 import { errors } from './errors.js'
 import type { CounterDocument, CredentialDocument } from './store.js'

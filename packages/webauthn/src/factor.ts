@@ -1,4 +1,4 @@
-import type { MfaFactor } from '@fastify-mfa/core'
+import type { MfaFactor } from '@fastify-mfa/core/plugin-kit'
 import { authenticationOptions, verifyAuthentication } from './authentication.js'
 import type { WebAuthnContext } from './context.js'
 

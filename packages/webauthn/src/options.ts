@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { optionChecks } from '@fastify-mfa/core'
+import { optionChecks } from '@fastify-mfa/core/plugin-kit'
 import { resolveAuthenticatorNames, resolveAuthenticatorPolicy, type AuthenticatorPolicy, type ResolvedAuthenticatorPolicy } from './authenticatorPolicy.js'
 
 export type ResidentKey = 'discouraged' | 'preferred' | 'required'

@@ -1,4 +1,5 @@
-import { setupMfaRoutes, errors as coreErrors } from '@fastify-mfa/core'
+import { errors as coreErrors } from '@fastify-mfa/core'
+import { setupMfaRoutes } from '@fastify-mfa/core/plugin-kit'
 import type { FastifyInstance } from 'fastify'
 import { viewOf, type CredentialStore } from './credentials.js'
 import type { ResolvedWebAuthnOptions } from './options.js'

@@ -1,4 +1,5 @@
-import type { IndexSpec, MfaApi, MfaCollection, StoredDocument } from '@fastify-mfa/core'
+import type { MfaApi } from '@fastify-mfa/core'
+import type { IndexSpec, MfaCollection, StoredDocument } from '@fastify-mfa/core/plugin-kit'
 import type { ResolvedWebAuthnOptions } from './options.js'
 
 /** A registered credential (`mfa_webauthn_credentials`). `_id` is the credential id, so ids are unique across users. */

@@ -1,5 +1,5 @@
 import type {} from '@fastify/session'
-import type { CeremonyContext, FactorResult } from '@fastify-mfa/core'
+import type { CeremonyContext, FactorResult } from '@fastify-mfa/core/plugin-kit'
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server'
 import type { FastifyRequest } from 'fastify'
 import type { CredentialView } from './credentials.js'

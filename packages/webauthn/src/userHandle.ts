@@ -1,4 +1,5 @@
-import { randomToken, type UserRecords } from '@fastify-mfa/core'
+import type { UserRecords } from '@fastify-mfa/core'
+import { randomToken } from '@fastify-mfa/core/plugin-kit'
 
 /**
  * The user's WebAuthn user handle (base64url of 32 random bytes): what authenticators store as

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { errors as coreErrors, sha256, withDetails, type CodeContext, type FactorResult, type MfaFactor } from '@fastify-mfa/core'
+import { errors as coreErrors } from '@fastify-mfa/core'
+import { sha256, withDetails, type CodeContext, type FactorResult, type MfaFactor } from '@fastify-mfa/core/plugin-kit'
 import { errors } from '../errors.js'
 import type { LoginFlow } from '../flow.js'
 import type { ResolvedLoginOptions } from '../options.js'
