@@ -12,7 +12,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-PACKAGES=(core totp backup-codes webauthn remember-device mfa-login sent-codes)
+PACKAGES=(core totp backup-codes webauthn remember-device mfa-login sent-codes device-approval)
 START=$SECONDS
 
 PACK_DIR=$(mktemp -d /tmp/fastify-mfa-pack.XXXXXX)

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 
 const FLOOR = 90
-const packages = ['core', 'totp', 'backup-codes', 'webauthn', 'remember-device', 'mfa-login', 'sent-codes']
+const packages = ['core', 'totp', 'backup-codes', 'webauthn', 'remember-device', 'mfa-login', 'sent-codes', 'device-approval']
 let failed = false
 for (const name of packages) {
   const file = new URL(`../packages/${name}/.tap/report/coverage-summary.json`, import.meta.url)

@@ -6,11 +6,13 @@ import { errors as backupCodes } from '@fastify-mfa/backup-codes'
 import { errors as webauthn } from '@fastify-mfa/webauthn'
 import { errors as mfaLogin } from '@fastify-mfa/mfa-login'
 import { errors as sentCodes } from '@fastify-mfa/sent-codes'
+import { errors as deviceApproval } from '@fastify-mfa/device-approval'
 
 // Every error code of the suite in one place, like fastify core's test/internals/errors.test.js.
 type Registry = Record<string, new () => Error & { code: string, statusCode?: number }>
 const packages: Array<[string, Registry]> = [
-  ['core', core], ['totp', totpErrors], ['backup-codes', backupCodes], ['webauthn', webauthn], ['mfa-login', mfaLogin], ['sent-codes', sentCodes]
+  ['core', core], ['totp', totpErrors], ['backup-codes', backupCodes], ['webauthn', webauthn], ['mfa-login', mfaLogin], ['sent-codes', sentCodes],
+  ['device-approval', deviceApproval]
 ]
 const readme = (pkg: string) => readFileSync(new URL(`../../packages/${pkg}/README.md`, import.meta.url), 'utf8')
 const rootReadme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
@@ -32,5 +34,5 @@ t.test('every code equals its key, is unique across the suite, and is documented
     }
   }
   // Pinned: a new code is a contract change; add it here on purpose (and to the READMEs).
-  t.equal(owners.size, 27, 'the number of distinct error codes')
+  t.equal(owners.size, 28, 'the number of distinct error codes')
 })

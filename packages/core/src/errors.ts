@@ -14,7 +14,8 @@ export const errors = {
   FST_MFA_ORIGIN_REFUSED: createError('FST_MFA_ORIGIN_REFUSED', 'This request came from a page of another site', 403),
   FST_MFA_UNSUPPORTED_MEDIA_TYPE: createError('FST_MFA_UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json', 415),
   FST_MFA_RATE_LIMITED: createError('FST_MFA_RATE_LIMITED', 'Too many requests; try again later', 429),
-  FST_MFA_DELIVERY_FAILED: createError('FST_MFA_DELIVERY_FAILED', 'The code could not be sent; try again later', 502)
+  FST_MFA_DELIVERY_FAILED: createError('FST_MFA_DELIVERY_FAILED', 'The code could not be sent; try again later', 502),
+  FST_MFA_APPROVAL_DENIED: createError('FST_MFA_APPROVAL_DENIED', 'The sign-in was denied on your other device', 401)
 } satisfies Record<string, FastifyErrorConstructor>
 
 export const SecretDecryptionError = errors.FST_MFA_SECRET_DECRYPTION

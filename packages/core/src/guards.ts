@@ -51,7 +51,8 @@ export function sendError (reply: FastifyReply, err: Error & { statusCode?: numb
   return reply.code(err.statusCode ?? 500).send(errorBody(err))
 }
 
-type FactorsFor = (aal: Aal, methods?: string[]) => string[]
+/** Factor ids that would satisfy `aal` (and `methods`); with `enrol`, only those a user can enrol (no companion factors). */
+type FactorsFor = (aal: Aal, methods?: string[], enrol?: boolean) => string[]
 type ResolvedRequire = Required<Pick<RequireOptions, 'aal'>> & RequireOptions
 
 /** The error a request fails `opts` with, or null when it passes. Pure: reads only the session. */
@@ -59,7 +60,7 @@ export function guardError (request: FastifyRequest, opts: ResolvedRequire, fact
   const mfa = request.mfa
   if (mfa.userId === null) return new errors.FST_MFA_UNAUTHENTICATED()
   if (mfa.enrollOnly && !opts.allowEnrollOnly) {
-    return withDetails(new errors.FST_MFA_ENROLLMENT_REQUIRED(), { methods: factorsFor(2) })
+    return withDetails(new errors.FST_MFA_ENROLLMENT_REQUIRED(), { methods: factorsFor(2, undefined, true) })
   }
   if (mfa.aal < opts.aal) return withDetails(new errors.FST_MFA_REQUIRED(), { methods: factorsFor(opts.aal, opts.methods) })
   if (opts.maxAge === undefined && opts.methods === undefined) return null
@@ -81,8 +82,8 @@ function resolveRequire (options: RequireOptions): ResolvedRequire {
 }
 
 export function createGuards (factors: FactorRegistry, freshAge: number, policyMethods: () => ((userId: string) => Promise<string[]>) | undefined = () => undefined) {
-  const factorsFor: FactorsFor = (aal, methods) => factors.list()
-    .filter((f) => !f.recovery && (aal < 3 || f.phishingResistant) && (!methods || methods.includes(f.id)))
+  const factorsFor: FactorsFor = (aal, methods, enrol = false) => factors.list()
+    .filter((f) => !f.recovery && !(enrol && f.companion) && (aal < 3 || f.phishingResistant) && (!methods || methods.includes(f.id)))
     .map((f) => f.id)
 
   function require (options: RequireOptions = {}): preHandlerAsyncHookHandler {

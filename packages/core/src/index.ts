@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { createCrypto } from './rotation.js'
 import { createEventLog, eventIndexes, type MfaEvent } from './events.js'
 import { createExpirySweeper } from './expiry.js'
-import { createFactorRegistry } from './factors.js'
+import { createFactorRegistry, isPrimary } from './factors.js'
 import { createGuards, installRouteGuards } from './guards.js'
 import { createAccounts } from './accounts.js'
 import { createNotifications } from './notifications.js'
@@ -83,7 +83,7 @@ async function fastifyMfaCore (fastify: FastifyInstance, options: MfaCoreOptions
       for (const factor of factors.list()) {
         const ids = await factor.enrolledUserIds()
         byMethod[factor.id] = ids.length
-        if (!factor.recovery) for (const id of ids) anyFactor.add(id)
+        if (isPrimary(factor)) for (const id of ids) anyFactor.add(id)
       }
       return { usersWithMfa: anyFactor.size, byMethod }
     }
@@ -114,25 +114,20 @@ export const mfaCore = fp(fastifyMfaCore, {
 export default mfaCore
 
 export * from './types.js'
-export { errors, withDetails, errorDetails, type ErrorDetails, type MfaErrorBody } from './errors.js'
-export { errorBody, sendError, type RequireOptions } from './guards.js'
+// The host's API. What plugin and store authors build with is in ./pluginKit.ts (`@fastify-mfa/core/plugin-kit`).
+export { errors, type ErrorDetails, type MfaErrorBody } from './errors.js'
+export type { RequireOptions } from './guards.js'
 export { createMemoryStore } from './store/memoryStore.js'
 export { createMongoStore } from './store/mongoStore.js'
-export { isDuplicateKeyError, type IndexSpec, type MfaCollection, type MfaStore, type StoredDocument, type StoreFilter, type StoreUpdate } from './store/types.js'
+export type { MfaStore } from './store/types.js'
 export type { MfaCoreOptions } from './options.js'
-export type { KeyringEntry, EncryptedValue, SecretBox } from './crypto.js'
-export type { MfaCrypto, EncryptedField } from './rotation.js'
-export type { MfaFactor, FactorResult, CeremonyContext, FactorRegistry, CodeContext, SendContext, SendResult } from './factors.js'
-export type { MfaEvent, EmitInput, EventHook, TypedEvent } from './events.js'
+export type { KeyringEntry } from './crypto.js'
+export type { FactorRegistry } from './factors.js'
+export type { MfaEvent, EventHook, TypedEvent } from './events.js'
 export type { MfaEventMap, MfaEventType } from './eventMap.js'
 export type { MfaUserRecord, UserRecords } from './users.js'
-export { readRequestMfa, newestCheck, type Aal, type MfaSessionState, type RequestMfa, type PendingLoginRef, type FactorCheck, type FreshnessOptions } from './state.js'
-export { createRouteErrorHandler, isForeignOrigin, setupMfaRoutes } from './routeScope.js'
-export { deviceLabel } from './deviceLabel.js'
-export { cookieSettings, type DeviceCookieSettings, type RequestOrigin } from './cookieSettings.js'
+export type { Aal, RequestMfa, FreshnessOptions } from './state.js'
+export { isForeignOrigin } from './routeScope.js'
 export type { SessionRegistry, SessionRecord, SessionView, DestroyableSessionStore } from './sessions.js'
 export type { UserDataOwner, SecurityChange } from './accounts.js'
 export { NOTIFICATION_TYPES, type NotificationType, type SecurityNotification, type NotificationChannel, type Notifications } from './notifications.js'
-export { randomToken, sha256 } from './tokens.js'
-export { optionChecks } from './optionChecks.js'
-export { claim, consume, casRegister, casIndexes, type CasRegister, type VersionedValue, type VersionDocument } from './store/atomics.js'

@@ -4,7 +4,7 @@ import type { EventLog, MfaEvent } from './events.js'
 /** The security notifications users get (issue 15): each from one audit event. */
 export const NOTIFICATION_TYPES = [
   'new_sign_in', 'factor_added', 'factor_removed', 'backup_codes_used', 'backup_codes_low',
-  'backup_codes_regenerated', 'password_changed', 'lockout', 'admin_reset'
+  'backup_codes_regenerated', 'password_changed', 'lockout', 'admin_reset', 'approvals_locked'
 ] as const
 export type NotificationType = typeof NOTIFICATION_TYPES[number]
 
@@ -34,6 +34,7 @@ function typeOf (event: MfaEvent): NotificationType | null {
     case 'backup_codes.regenerated': return 'backup_codes_regenerated'
     case 'login.locked': case 'mfa.codes_blocked': return 'lockout'
     case 'recovery.admin_reset': return 'admin_reset'
+    case 'device-approval.locked': return 'approvals_locked' // denied sign-in requests in a row
     case 'security_stamp.changed': return event.details.reason === 'password_changed' ? 'password_changed' : null
     default: return null
   }

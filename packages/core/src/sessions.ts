@@ -3,7 +3,7 @@ import type { EncryptedValue } from './crypto.js'
 import { deviceLabel } from './deviceLabel.js'
 import { errors } from './errors.js'
 import type { MfaCrypto } from './rotation.js'
-import type { MfaSessionState } from './state.js'
+import type { Aal, MfaSessionState } from './state.js'
 import type { IndexSpec, MfaCollection, StoredDocument } from './store/types.js'
 import { randomToken, sha256 } from './tokens.js'
 
@@ -23,6 +23,19 @@ export interface SessionRecord extends StoredDocument {
   lastSeenAt: Date
   /** The end of the session's lifetime (core's `sessionLifetime` after its sign-in). */
   expiresAt: Date
+  /** The level the session has proven (kept up to date by `establish`; records from before it have none). */
+  aal?: Aal
+  /** The session may only enrol a factor. */
+  enrollOnly?: boolean
+}
+
+/** A live session at a given level (`assured`): which, whose, and when last seen. */
+export interface AssuredSession {
+  id: string
+  userId: string
+  aal: Aal
+  label: string
+  lastSeenAt: Date
 }
 
 /** What `GET /mfa/sessions` shows of a session. */
@@ -67,6 +80,11 @@ export interface SessionRegistry {
   end(userId: string, publicId: string, request?: FastifyRequest): Promise<boolean>
   /** Ends every session of the user (but the request's own with `keepCurrent`); returns how many ended. */
   endAll(userId: string, input?: { request?: FastifyRequest, keepCurrent?: boolean }): Promise<number>
+  /**
+   * Live sessions (not expired, not enrol-only) that proved `minAal` or more: of `userId`, or those in
+   * `ids` (or every user's), seen since `seenSince` when given. Sessions that could approve a sign-in.
+   */
+  assured(query: { minAal: 2 | 3, userId?: string, ids?: string[], seenSince?: Date }): Promise<AssuredSession[]>
 }
 
 export function createSessionRegistry (records: MfaCollection<SessionRecord>, crypto: MfaCrypto,
@@ -113,7 +131,8 @@ export function createSessionRegistry (records: MfaCollection<SessionRecord>, cr
       if (typeof next.userId === 'string') {
         const now = new Date(opts.now())
         if (previous?.sid && previous.userId === next.userId) {
-          const updated = await records.updateOne({ _id: previous.sid, userId: next.userId }, { $set: { ...sealed(request, previous.sid), lastSeenAt: now } })
+          const updated = await records.updateOne({ _id: previous.sid, userId: next.userId },
+            { $set: { ...sealed(request, previous.sid), lastSeenAt: now, aal: next.aal, enrollOnly: next.enrollOnly === true } })
           if (updated.matchedCount === 0) {
             // Ended (signed out from elsewhere, or a security change) while this request ran.
             await request.session.destroy()
@@ -131,7 +150,9 @@ export function createSessionRegistry (records: MfaCollection<SessionRecord>, cr
             ip: request.ip,
             createdAt: now,
             lastSeenAt: now,
-            expiresAt: new Date(((next.authTime ?? nowSec()) + opts.lifetime) * 1000)
+            expiresAt: new Date(((next.authTime ?? nowSec()) + opts.lifetime) * 1000),
+            aal: next.aal,
+            enrollOnly: next.enrollOnly === true
           })
           next.sid = publicId
         }
@@ -179,6 +200,18 @@ export function createSessionRegistry (records: MfaCollection<SessionRecord>, cr
       const ending = (await records.find({ userId })).filter((r) => !(keepCurrent && request && isCurrent(r, request)))
       for (const record of ending) await endRecord(record, request)
       return ending.length
+    },
+
+    async assured ({ minAal, userId, ids, seenSince }) {
+      const docs = await records.find({
+        ...(userId !== undefined ? { userId } : {}),
+        ...(ids !== undefined ? { _id: { $in: ids } } : {}),
+        aal: { $gte: minAal },
+        enrollOnly: { $ne: true },
+        expiresAt: { $gt: new Date(opts.now()) },
+        ...(seenSince ? { lastSeenAt: { $gte: seenSince } } : {})
+      })
+      return docs.map((d) => ({ id: d._id, userId: d.userId, aal: d.aal!, label: d.label, lastSeenAt: d.lastSeenAt }))
     }
   }
 }

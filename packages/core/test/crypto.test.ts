@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { eachStore } from '@fastify-mfa/testing'
-import { createMemoryStore, createMongoStore, type EncryptedValue, type StoredDocument } from '../src/index.js'
+import { createMemoryStore, createMongoStore } from '../src/index.js'
+import type { EncryptedValue, StoredDocument } from '../src/pluginKit.js'
 import { createSecretBox, resolveKeyring } from '../src/crypto.js'
 import { createCrypto } from '../src/rotation.js'
 

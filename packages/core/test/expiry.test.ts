@@ -1,6 +1,7 @@
 import t from 'tap'
 import { buildTestApp, eachStore, fakeClock, until } from '@fastify-mfa/testing'
-import mfaCore, { type IndexSpec, type MfaCollection, type StoredDocument } from '../src/index.js'
+import mfaCore from '../src/index.js'
+import type { IndexSpec, MfaCollection, StoredDocument } from '../src/pluginKit.js'
 
 interface Expiring extends StoredDocument { expiresAt: Date }
 interface Kept extends StoredDocument { at: Date }

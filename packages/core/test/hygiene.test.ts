@@ -1,6 +1,7 @@
 import t from 'tap'
 import { agent, buildTestApp, fakeClock } from '@fastify-mfa/testing'
-import mfaCore, { setupMfaRoutes } from '../src/index.js'
+import mfaCore from '../src/index.js'
+import { setupMfaRoutes } from '../src/pluginKit.js'
 
 const ORIGIN = 'https://app.example.com'
 

@@ -5,7 +5,8 @@ import Fastify from 'fastify'
 import cookie from '@fastify/cookie'
 import session from '@fastify/session'
 import { agent, buildTestApp, eachStore, fakeClock } from '@fastify-mfa/testing'
-import mfaCore, { createMemoryStore, createMongoStore, errors, type MfaEvent, type MfaFactor, type MfaStore, type StoredDocument } from '../src/index.js'
+import mfaCore, { createMemoryStore, createMongoStore, errors, type MfaEvent, type MfaStore } from '../src/index.js'
+import type { MfaFactor, StoredDocument } from '../src/pluginKit.js'
 
 const keys = [{ id: 'k', key: randomBytes(32) }]
 

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
-import { createRouteErrorHandler, setupMfaRoutes, withDetails } from '@fastify-mfa/core'
+import { createRouteErrorHandler, setupMfaRoutes, withDetails } from '@fastify-mfa/core/plugin-kit'
 import { createAdmin } from './admin.js'
 import { errors } from './errors.js'
 import { createFlow } from './flow.js'
@@ -16,6 +16,7 @@ import { loginRoutes, type RouteLimits } from './routes/login.js'
 import { sessionRoutes } from './routes/session.js'
 import { stepUpRoutes } from './routes/stepUp.js'
 import { sendRoutes } from './routes/send.js'
+import { approvalRoutes } from './routes/approval.js'
 import { createLoginStore } from './store.js'
 import './types.js'
 
@@ -79,6 +80,7 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
     await loginRoutes(routes, { flow, opts, password, limits })
     await stepUpRoutes(routes, { flow, limits })
     await sendRoutes(routes, { flow, limits })
+    await approvalRoutes(routes, { flow, policy, limits })
     await sessionRoutes(routes, policy)
   }, { prefix: opts.prefix })
 }

@@ -33,5 +33,3 @@ export default mfaRememberDevice
 
 export type { RememberDeviceOptions, ResolvedRememberDeviceOptions } from './options.js'
 export type { TrustedDevice } from './store.js'
-export { deviceLabel } from '@fastify-mfa/core'
-export { cookieSettings, type DeviceCookieSettings, type RequestOrigin } from '@fastify-mfa/core'

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { eachStore } from '@fastify-mfa/testing'
-import { cookieSettings } from '../src/index.js'
+import { cookieSettings } from '@fastify-mfa/core/plugin-kit'
 import { setup } from './helpers.js'
 
 const deviceCookie = (res: { cookies: Array<{ name: string }> }, name: string) =>

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { deviceLabel } from '../src/index.js'
+import { deviceLabel } from '@fastify-mfa/core/plugin-kit'
 import { resolveOptions } from '../src/options.js'
 import { CHROME_WINDOWS, FIREFOX_LINUX } from './helpers.js'
 

@@ -1,4 +1,5 @@
-import { deviceLabel, type NotificationType, type SecurityNotification } from '@fastify-mfa/core'
+import type { NotificationType, SecurityNotification } from '@fastify-mfa/core'
+import { deviceLabel } from '@fastify-mfa/core/plugin-kit'
 import type { CodeMessageInput, MailContent } from './types.js'
 
 /** Text for HTML: every character that could open markup or an attribute is escaped. */
@@ -50,6 +51,10 @@ const MESSAGES: Record<NotificationType, (d: Record<string, unknown>) => [string
   backup_codes_regenerated: () => ['New backup codes were created', ['New backup codes were created; the earlier ones no longer work.']],
   password_changed: () => ['Your password was changed', ['The password of your account was changed, and other sessions were signed out.']],
   lockout: () => ['Sign-in was locked', ['Sign-in to your account was locked after repeated wrong codes.']],
+  approvals_locked: (d) => ['Sign-in requests were paused', [
+    `Sign-in requests to approve on your devices were denied ${str(d.denials) ?? 'several'} times in a row, so they are paused${str(d.seconds) ? ` for ${Math.round(Number(d.seconds) / 60)} minutes` : ''}.`,
+    'If you did not try to sign in, someone knows your password: change it now.'
+  ]],
   admin_reset: (d) => ['Your two-step verification was reset', [
     'Support reset the two-step verification of your account: your second factors were removed and every session was signed out.',
     `Reason given: ${str(d.reason) ?? 'none'}`,
