@@ -1,6 +1,5 @@
 import t from 'tap'
-import type { FastifyInstance } from 'fastify'
-import mfaSentCodes, { type SentCodesOptions } from '../src/index.js'
+import type { SentCodesOptions } from '../src/index.js'
 import { resolveOptions } from '../src/options.js'
 import { buildSentCodesApp } from './helpers.js'
 import { startSmtp } from './smtp.js'
@@ -54,23 +53,3 @@ t.test('each factor is registered only when its channel is configured', async (t
   t.match(emailOnly.app.mfa.factors.get('email-otp'), { kind: 'code', amr: 'otp' })
   t.type(emailOnly.app.mfa.mailer?.send, 'function')
 })
-
-// Compiled by `tsc -p tsconfig.json --noEmit`: the public types accept what the README documents.
-const full: SentCodesOptions = {
-  email: { transport: { host: 'smtp.example.test', port: 587 }, from: 'a@example.test', getEmail: async () => 'a@example.test' },
-  sms: { send: async ({ to, text }) => { void to; void text }, text: ({ code }) => `${code}` },
-  codeTtl: 300,
-  maxAttempts: 3,
-  sendLimits: { interval: 60, perBinding: 3, perAccountPerHour: 5, perAddressPerHour: 5 },
-  notifications: false,
-  appName: 'Acme',
-  prefix: '/account/mfa'
-}
-// @ts-expect-error sms.send is required
-const noSend: SentCodesOptions = { sms: {} }
-async function register (app: FastifyInstance): Promise<void> {
-  await app.register(mfaSentCodes, full)
-  await app.mfa.mailer?.send({ to: 'x@example.test', subject: 's', text: 't' })
-}
-
-t.test('public types', async (t) => { t.ok(full && noSend && register) })

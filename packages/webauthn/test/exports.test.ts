@@ -1,0 +1,7 @@
+import t from 'tap'
+import mfaWebAuthn, { mfaWebAuthn as named } from '../src/index.js'
+
+// The public types are checked by tstyche (typetests/webauthn.tst.ts); this is the runtime side.
+t.test('the plugin is exported as default and by name', async (t) => {
+  t.equal(mfaWebAuthn, named)
+})
