@@ -39,6 +39,7 @@ const MESSAGES = {
   FST_MFA_DELIVERY_FAILED: 'The code could not be sent. Try again in a moment.',
   FST_MFA_NO_ADDRESS: 'Verify your email address first.',
   FST_MFA_INVALID_PHONE: 'Enter the number with its country code, e.g. +14155550123.',
+  FST_MFA_APPROVAL_DENIED: 'The request was denied on your other device, or the number typed there did not match.',
   APP_EMAIL_TAKEN: 'An account with this email exists. Sign in instead.',
   APP_RATE_LIMITED: 'Too many sign-ups from your network. Wait a minute and try again.',
   APP_ORIGIN_REFUSED: 'This request came from another site and was refused. Reload this page and try again.',
@@ -68,8 +69,8 @@ class ApiError extends Error {
 /** A failed WebAuthn ceremony in the browser, in words a user understands. */
 const ceremonyError = (err) => err instanceof ApiError ? err : new Error(MESSAGES[err.code] ?? MESSAGES[err.name] ?? err.message)
 
-async function api (method, url, body) {
-  const res = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined })
+async function api (method, url, body, { signal } = {}) {
+  const res = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined, signal })
   const data = res.status === 204 ? null : await res.json().catch(() => null)
   if (!res.ok) {
     const err = new ApiError(data)
@@ -113,6 +114,115 @@ const showError = (root, err) => { $('[data-error]', root).textContent = err ? e
 
 /** `promise`, or null when it has not settled within `ms` (it goes on; its outcome is then ignored). */
 const within = (promise, ms) => Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(null), ms))])
+
+// ---- approval on another device (number matching): the signing-in side ----
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const minutesLeft = (ms) => { const s = Math.max(0, Math.ceil(ms / 1000)); return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}` }
+const RETRY_LABEL = 'Send a new request'
+const APPROVAL_RETRIES = 30 // verify calls that fail on the network in a row, 2 s apart
+
+/**
+ * Opens a request on the user's other signed-in devices (`start`), shows its number in `panel`, then
+ * asks `verify` again and again: the server holds each call up to 25 s and answers 202 while nobody
+ * decided. Answers verify's 200. Throws the ApiError of a denial (401 FST_MFA_APPROVAL_DENIED), an
+ * expired or used request (400 FST_MFA_LOGIN_EXPIRED) or the limits against MFA fatigue (429), with
+ * `atStart` when start refused it; an AbortError when `signal` aborts.
+ */
+async function approvalRequest (panel, { start, verify, signal }) {
+  const started = await api('POST', start, {}, { signal }).catch((err) => { err.atStart = true; throw err })
+  $('[data-number]', panel).textContent = String(started.number)
+  // The countdown trusts the browser's clock only when it agrees with the server's on the request's
+  // life (minutes): a clock that is far off gets no countdown. The server decides the expiry anyway.
+  const left = Date.parse(started.expiresAt) - Date.now()
+  const deadline = left > 0 && left <= 10 * 60_000 ? Date.now() + left : null
+  const status = $('[data-approval-status]', panel)
+  const tick = () => {
+    status.textContent = 'Waiting for your other device…' + (deadline ? ` The request expires in ${minutesLeft(deadline - Date.now())}.` : '')
+  }
+  tick()
+  panel.timer = setInterval(tick, 1000)
+  for (let failures = 0; ;) {
+    let answer
+    try {
+      answer = await api('POST', verify.url, verify.body(started.requestId), { signal })
+      failures = 0
+    } catch (err) {
+      if (err instanceof ApiError || signal.aborted) throw err
+      // The connection dropped (a network change, a proxy's timeout): ask again, for a minute.
+      if (++failures >= APPROVAL_RETRIES) throw new Error('The connection to the app was lost. Check your connection and send a new request.')
+      await sleep(2000)
+      continue
+    }
+    if (answer?.status !== 'pending') return answer
+  }
+}
+
+/** Why an approval request ended without approval, in words for the signing-in screen. */
+function approvalRefusal (err) {
+  const code = err.body?.code
+  if (code === 'FST_MFA_RATE_LIMITED') {
+    const wait = err.body.retryAfter ? ` Try again in ${waitText(err.body.retryAfter)},` : ' Try again later,'
+    return `Too many requests to approve in a short time.${wait} or use another method.`
+  }
+  if (code === 'FST_MFA_METHOD_NOT_ALLOWED') return 'None of your other devices can approve this now. Use another method.'
+  if (code === 'FST_MFA_LOGIN_EXPIRED' && !err.atStart) return 'The request expired before your other device answered it.'
+  return err.message
+}
+
+/**
+ * The approval panel of `container` (the login's second-factor card, the step-up dialog). While it
+ * waits, the container shows only the panel (class `approving`); a denial, an expiry or a 429 is
+ * said there, with "Send a new request" (which waits out a 429's `retryAfter`) and "Use another
+ * method" (`cancel`). `approved(answer)` runs with verify's 200 answer.
+ */
+function approvalWaiter (container, panel, { start, verify, approved, approvedText, expired = null }) {
+  let controller = null
+  const status = $('[data-approval-status]', panel)
+  const error = $('[data-approval-error]', panel)
+  const retry = $('[data-action=approval-retry]', panel)
+  const settle = () => { clearInterval(panel.timer); panel.classList.add('settled') }
+  const stop = () => { controller?.abort(); controller = null; clearInterval(panel.timer) }
+  async function run () {
+    stop()
+    const current = controller = new AbortController()
+    container.classList.add('approving')
+    panel.hidden = false
+    panel.classList.remove('settled')
+    $('[data-number]', panel).textContent = ''
+    $('[data-approval-intro]', panel).hidden = false
+    error.textContent = ''
+    retry.hidden = true
+    status.textContent = 'Sending the request to your other devices…'
+    try {
+      const answer = await approvalRequest(panel, { start, verify, signal: current.signal })
+      settle()
+      status.textContent = approvedText
+      await approved(answer)
+    } catch (err) {
+      if (current.signal.aborted) return
+      settle()
+      $('[data-number]', panel).textContent = ''
+      $('[data-approval-intro]', panel).hidden = true
+      status.textContent = ''
+      error.textContent = approvalRefusal(err)
+      // The sign-in itself is gone (not only this request): it starts again from the password.
+      if (err.atStart && err.body?.code === 'FST_MFA_LOGIN_EXPIRED' && expired) return expired()
+      retry.hidden = err.body?.code === 'FST_MFA_METHOD_NOT_ALLOWED'
+      if (err.body?.retryAfter) countdown(retry, Date.now() + err.body.retryAfter * 1000, RETRY_LABEL)
+      else { clearInterval(retry.countdownTimer); retry.disabled = false; retry.textContent = RETRY_LABEL }
+    }
+  }
+  function cancel () {
+    stop()
+    container.classList.remove('approving')
+    panel.hidden = true
+  }
+  panel.onclick = (e) => {
+    if (e.target.dataset.action === 'approval-retry') run()
+    if (e.target.dataset.action === 'approval-cancel') cancel()
+  }
+  return { run, cancel }
+}
 
 // ---- WebAuthn Signal API: the browser's passkey list follows the account ----
 const signalApi = () => {
@@ -234,6 +344,14 @@ if (page === 'login') {
   }
 
   let offered = []
+  const approvalPanel = $('#login-approval')
+  const approval = approvalWaiter(second, approvalPanel, {
+    start: '/auth/login/approval/start',
+    verify: { url: '/auth/login/approval/verify', body: (requestId) => ({ requestId, rememberDevice: approvalPanel.querySelector('[name=remember-approval]').checked }) },
+    approved: (res) => finish(res, { upgrade: true }),
+    approvedText: 'Approved. Signing you in…',
+    expired: () => setTimeout(() => location.reload(), 1500)
+  })
   const upgradeEnabled = $('#password-form').hasAttribute('data-passkey-upgrade')
   function showSecondFactor (methods) {
     offered = methods
@@ -245,6 +363,7 @@ if (page === 'login') {
     if (codeMethod) setCodeMethod(codeMethod)
     for (const button of second.querySelectorAll('[data-action=send-code]')) button.hidden = !methods.includes(button.dataset.method)
     $('[data-action=security-key]').hidden = !methods.includes('webauthn')
+    $('[data-action=approve-elsewhere]').hidden = !methods.includes('device-approval')
     $('[data-action=use-backup]').hidden = !(methods.includes('backup-code') && codeMethod !== 'backup-code')
     if (codeMethod) codeForm.code.focus()
   }
@@ -273,6 +392,7 @@ if (page === 'login') {
   })
   second.addEventListener('click', async (e) => {
     if (e.target.dataset.action === 'use-backup') { setCodeMethod('backup-code'); codeForm.code.focus() }
+    if (e.target.dataset.action === 'approve-elsewhere') { showError(second, null); approval.run() }
     if (e.target.dataset.action === 'send-code') {
       const button = e.target; const method = button.dataset.method
       try {
@@ -356,13 +476,23 @@ const STEP_UP_LABEL = 'Code (authenticator app or backup code)'
 function stepUp (methods) {
   const dialog = $('#step-up'); const form = $('#step-up-form')
   $('[data-action=step-up-key]', form).hidden = !methods.includes('webauthn')
+  $('[data-action=step-up-approval]', form).hidden = !methods.includes('device-approval')
   for (const button of form.querySelectorAll('[data-action=step-up-send]')) button.hidden = !methods.includes(button.dataset.method)
   // The method of the code typed: the one just sent, else told apart by its shape.
   let sentMethod = null
   $('[data-code-label]', form).textContent = STEP_UP_LABEL
   dialog.showModal()
   return new Promise((resolve, reject) => {
-    const done = (ok, err) => { form.onsubmit = form.onclick = null; form.reset(); showError(form, null); dialog.close(); ok ? resolve() : reject(err) }
+    const done = (ok, err) => { approval.cancel(); form.onsubmit = form.onclick = null; form.reset(); showError(form, null); dialog.close(); ok ? resolve() : reject(err) }
+    // Another signed-in device approves (never this one: the server does not show it its own request).
+    const approval = approvalWaiter(form, $('#step-up-approval'), {
+      start: '/auth/step-up/approval/start',
+      verify: { url: '/auth/step-up/approval/verify', body: (requestId) => ({ requestId }) },
+      approved: () => done(true),
+      approvedText: 'Approved.'
+    })
+    // Escape closes the dialog without Cancel: the wait ends with it.
+    dialog.onclose = () => approval.cancel()
     form.onsubmit = async (e) => {
       e.preventDefault()
       const code = form.code.value.trim()
@@ -371,6 +501,7 @@ function stepUp (methods) {
     }
     form.onclick = async (e) => {
       if (e.target.dataset.action === 'step-up-cancel') done(false, new Error('Cancelled'))
+      if (e.target.dataset.action === 'step-up-approval') { showError(form, null); approval.run() }
       if (e.target.dataset.action === 'step-up-send') {
         const button = e.target; const method = button.dataset.method
         try {
@@ -446,6 +577,12 @@ const EVENT_LABELS = {
   'login.password_ok': 'Password accepted, second factor asked for',
   'login.throttled': 'Sign-in slowed down after wrong passwords',
   'mfa.codes_blocked': 'Codes blocked after too many wrong ones in a row',
+  'device-approval.requested': 'Sign-in waiting for approval on a signed-in device',
+  'device-approval.approved': 'Sign-in approved on a signed-in device',
+  'device-approval.denied': 'Sign-in denied on a signed-in device',
+  'device-approval.suspicious': 'Suspicious sign-in: the number typed to approve it did not match',
+  'device-approval.locked': 'Requests to approve sign-ins paused after several denials',
+  'device-approval.throttled': 'A request to approve a sign-in was refused: too many in a short time',
   logout: 'Signed out'
 }
 // Why the security stamp changed (its event ends the other sessions); the admin reset has its own event too.
@@ -458,13 +595,34 @@ const STAMP_REASONS = {
   'sms-otp.replaced': 'Phone number for codes replaced',
   'sms-otp.disabled': 'Signed out elsewhere: text message codes turned off'
 }
-const METHOD_LABELS = { totp: 'authenticator app', webauthn: 'security key or passkey', 'backup-code': 'backup codes', 'email-otp': 'email codes', 'sms-otp': 'text message codes' }
+const METHOD_LABELS = { totp: 'authenticator app', webauthn: 'security key or passkey', 'backup-code': 'backup codes', 'email-otp': 'email codes', 'sms-otp': 'text message codes', 'device-approval': 'approval on a signed-in device' }
 const CODE_PURPOSES = { login: 'sign-in', 'step-up': 'confirmation', enrol: 'setup' }
 
+/** The approval events (@fastify-mfa/device-approval), which say whether a sign-in or a step-up (a change) was asked for. */
+function approvalEventText (ev) {
+  const what = ev.details?.purpose === 'step-up' ? 'Confirmation of a change' : 'Sign-in'
+  switch (ev.type) {
+    case 'device-approval.requested': return `${what} waiting for approval on a signed-in device`
+    case 'device-approval.approved': return `${what} approved on a signed-in device`
+    case 'device-approval.denied': return ev.details?.reason === 'wrong_number'
+      ? `${what} blocked: the number typed to approve it did not match`
+      : `${what} denied on a signed-in device`
+    case 'device-approval.locked': return ev.details?.seconds
+      ? `Requests to approve paused for ${Math.round(ev.details.seconds / 60)} minutes after ${ev.details.denials} denials in a row`
+      : EVENT_LABELS[ev.type]
+    case 'device-approval.throttled': return ev.details?.reason === 'locked'
+      ? 'A request to approve was refused: requests are paused after denials'
+      : EVENT_LABELS[ev.type]
+    default: return EVENT_LABELS[ev.type] ?? ev.type
+  }
+}
+
 function eventText (ev) {
+  if (ev.type.startsWith('device-approval.')) return approvalEventText(ev)
   if (ev.type === 'recovery.admin_reset' && ev.details?.actor) return `${EVENT_LABELS[ev.type]} (${ev.details.actor}: “${ev.details.reason}”)`
   if (ev.type === 'security_stamp.changed' && STAMP_REASONS[ev.details?.reason]) return STAMP_REASONS[ev.details.reason]
   if ((ev.type === 'factor.added' || ev.type === 'factor.removed') && METHOD_LABELS[ev.method]) return `${EVENT_LABELS[ev.type]}: ${METHOD_LABELS[ev.method]}`
+  if (ev.type === 'login.success' && ev.method === 'device-approval') return 'Signed in, approved on a signed-in device'
   if ((ev.type === 'webauthn.registered' || ev.type === 'webauthn.auto_registered') && ev.details?.name) return `${EVENT_LABELS[ev.type]} (“${ev.details.name}”)`
   if (/^(email|sms)-otp\.sent$/.test(ev.type) && ev.details?.sentTo) {
     const purpose = CODE_PURPOSES[ev.details.purpose]
@@ -738,6 +896,149 @@ if (page === 'admin') {
   })
 }
 if (page === 'home') nudge().catch(() => {})
+
+// ---- approval on another device (number matching): the approving side, on every signed-in page ----
+const PROMPT_TITLES = { login: 'Is this you signing in?', 'step-up': 'Is this you confirming a change?' }
+const DIGITS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0']
+const clockTime = (iso) => new Date(iso).toLocaleTimeString(undefined, { timeStyle: 'short' })
+// How long the confirmation of an approval stays; a denial stays until closed (it says what to do next).
+const APPROVED_CARD_MS = 6000
+
+/** What the card says after the decision (the answer of POST /mfa/approvals/:id or /deny). */
+function decisionText (answer, request) {
+  const what = request.purpose === 'step-up' ? 'change' : 'sign-in'
+  const advice = '<p class="muted">If it was not you, <a href="/settings/security#password">change your password</a>: someone else knows it.</p>'
+  const paused = answer.locked ? '<p class="muted">After several denied requests in a row, requests to approve are paused for a while.</p>' : ''
+  if (answer.status === 'approved') return `<p data-outcome-text>Approved. ${escapeHtml(request.label)} can go ahead with the ${what}.</p>`
+  if (answer.reason === 'wrong_number') {
+    return `<p data-outcome-text class="error">That number does not match the one on the other screen, so the ${what} was blocked.</p>` +
+      `<p class="muted">If it was you, start again there and type the number it shows.</p>${advice}${paused}`
+  }
+  return `<p data-outcome-text>Denied. The ${what} was blocked.</p>${advice}${paused}`
+}
+
+/** A card for one request: where it comes from, the number pad, Approve and Deny. */
+function approvalCard (request, remove) {
+  const card = document.createElement('article')
+  card.className = 'card approval-prompt'
+  card.dataset.approvalId = request.id
+  card.innerHTML = `<h2>${PROMPT_TITLES[request.purpose] ?? PROMPT_TITLES.login}</h2>
+    <p class="meta"><strong data-label>${escapeHtml(request.label)}</strong> · <span data-ip>${escapeHtml(request.ip)}</span> ·
+      <time datetime="${escapeHtml(request.createdAt)}">${escapeHtml(clockTime(request.createdAt))}</time></p>
+    <form data-decide><label>Type the number shown on that screen
+      <input name="number" inputmode="numeric" pattern="[1-9][0-9]" maxlength="2" autocomplete="off" required></label>
+      <div class="numpad" role="group" aria-label="Number pad">${DIGITS.map((d) => `<button type="button" data-digit="${d}">${d}</button>`).join('')}<button type="button" data-digit="back" aria-label="Delete the last digit">⌫</button></div>
+      <p class="actions"><button type="submit" disabled>Approve</button> <button type="button" data-action="approval-deny" class="danger">Deny</button></p>
+      <p class="error" data-error></p></form>
+    <p class="muted" data-hint>Not you? Deny it. <span data-expires></span></p>`
+  const form = $('form', card)
+  const input = form.number
+  const approve = $('button[type=submit]', form)
+  const typed = () => { input.value = input.value.replace(/\D/g, '').slice(0, 2); approve.disabled = !/^[1-9]\d$/.test(input.value) }
+  input.addEventListener('input', typed)
+  // While a decision is on its way, the stream's `resolved` for it (sent before the answer) leaves the card.
+  const setBusy = (busy) => { card.toggleAttribute('data-deciding', busy); for (const b of card.querySelectorAll('button')) b.disabled = busy; if (!busy) typed() }
+  async function decide (action) {
+    setBusy(true)
+    showError(form, null)
+    const url = `/mfa/approvals/${encodeURIComponent(request.id)}`
+    try {
+      const answer = action === 'approve' ? await api('POST', url, { number: Number(input.value) }) : await api('POST', `${url}/deny`, {})
+      card.removeAttribute('data-deciding')
+      card.dataset.outcome = answer.status === 'approved' ? 'approved' : answer.reason
+      card.innerHTML = `<h2>${answer.status === 'approved' ? 'Approved' : 'Blocked'}</h2>${decisionText(answer, request)}
+        <p class="actions"><button type="button" class="secondary" data-action="approval-close">Close</button></p>`
+      if (answer.status === 'approved') setTimeout(remove, APPROVED_CARD_MS)
+    } catch (err) {
+      if (err.body?.code !== 'FST_MFA_NOT_FOUND') { setBusy(false); showError(form, err); return }
+      card.removeAttribute('data-deciding')
+      card.dataset.outcome = 'gone'
+      card.innerHTML = '<p data-outcome-text>This request was answered on another device, or it ended.</p>'
+      setTimeout(remove, 3000)
+    }
+  }
+  form.addEventListener('submit', (e) => { e.preventDefault(); if (!approve.disabled) decide('approve') })
+  card.addEventListener('click', (e) => {
+    const digit = e.target.dataset.digit
+    if (digit === 'back') input.value = input.value.slice(0, -1)
+    else if (digit && input.value.length < 2) input.value += digit
+    if (digit) typed()
+    if (e.target.dataset.action === 'approval-deny') decide('deny')
+    if (e.target.dataset.action === 'approval-close') remove()
+  })
+  return card
+}
+
+/**
+ * Sign-in requests of the user's other devices, shown here as they arrive: Server-Sent Events from
+ * GET /mfa/approvals/stream (`approval`: a new request, `resolved`: decided, replaced or expired),
+ * or, where the stream is not available (no EventSource, a proxy that cuts it), GET /mfa/approvals
+ * every few seconds.
+ */
+function watchApprovals (box) {
+  const cards = new Map() // request id → { card, request }
+  const shown = () => { box.hidden = cards.size === 0 }
+  /** The time left on an undecided card; an expired one goes. */
+  function countDown (id) {
+    const { card, deadline } = cards.get(id)
+    if (card.dataset.outcome || card.hasAttribute('data-deciding')) return
+    const left = deadline - Date.now()
+    if (left <= 0) remove(id)
+    else $('[data-expires]', card).textContent = `It expires in ${minutesLeft(left)}.`
+  }
+  function remove (id) {
+    cards.get(id)?.card.remove()
+    cards.delete(id)
+    shown()
+  }
+  function add (request) {
+    if (cards.has(request.id)) return
+    const card = approvalCard(request, () => remove(request.id))
+    // The request's life on this browser's clock, which may be off from the server's: never shorter
+    // than the real one (a request listed when the stream opens is older), and the stream's
+    // `resolved` ends it on time.
+    const deadline = Date.now() + Date.parse(request.expiresAt) - Date.parse(request.createdAt)
+    cards.set(request.id, { card, deadline })
+    box.append(card)
+    countDown(request.id)
+    shown()
+    // Only when nothing else has the focus: a request must not take over a form being filled in.
+    if (document.activeElement === document.body || document.activeElement === null) card.querySelector('[name=number]').focus()
+  }
+  // Decided elsewhere, replaced or expired: the card goes, unless it shows this page's own decision.
+  const resolved = (id) => {
+    const card = cards.get(id)?.card
+    if (card && !card.dataset.outcome && !card.hasAttribute('data-deciding')) remove(id)
+  }
+  const sync = (list) => {
+    const open = new Set(list.map((r) => r.id))
+    for (const id of [...cards.keys()]) if (!open.has(id)) resolved(id)
+    for (const request of list) add(request)
+  }
+  setInterval(() => { for (const id of [...cards.keys()]) countDown(id) }, 1000)
+
+  let polling = null
+  function poll () {
+    if (polling) return
+    const once = () => api('GET', '/mfa/approvals').then(sync, (err) => {
+      // Signed out, or no longer allowed to approve: nothing more to show.
+      if ([401, 403].includes(err.body?.statusCode)) { clearInterval(polling); for (const id of [...cards.keys()]) resolved(id) }
+    })
+    once()
+    polling = setInterval(once, 5000)
+  }
+  if (typeof EventSource !== 'function') return poll()
+  const stream = new EventSource('/mfa/approvals/stream')
+  let opened = 0
+  stream.addEventListener('approval', (e) => add(JSON.parse(e.data)))
+  stream.addEventListener('resolved', (e) => resolved(JSON.parse(e.data).id))
+  // After a reconnection the stream tells of the open requests again; the list also drops those that ended meanwhile.
+  stream.addEventListener('open', () => { if (opened++ > 0) api('GET', '/mfa/approvals').then(sync, () => {}) })
+  // Closed for good (an error answer, not a dropped connection, which EventSource retries by itself).
+  stream.addEventListener('error', () => { if (stream.readyState === EventSource.CLOSED) poll() })
+}
+const approvalsBox = $('#approvals')
+if (approvalsBox) watchApprovals(approvalsBox)
 
 // A message the previous page left (the passkey saved at sign-in): shown once, at the top.
 try {

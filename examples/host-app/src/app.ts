@@ -15,11 +15,13 @@ import webauthn from '@fastify-mfa/webauthn'
 import rememberDevice from '@fastify-mfa/remember-device'
 import mfaLogin from '@fastify-mfa/mfa-login'
 import sentCodes from '@fastify-mfa/sent-codes'
+import deviceApproval from '@fastify-mfa/device-approval'
 import { accountRoutes } from './accountRoutes.js'
 import { adminRoleCheck, adminRoutes } from './adminRoutes.js'
 import type { AppConfig } from './config.js'
 import { createDevOutbox } from './devOutbox.js'
 import { devRoutes } from './devRoutes.js'
+import { apiDocs } from './docs.js'
 import { pageRoutes } from './pages.js'
 import { securityHeaders, setupAppRoutes } from './security.js'
 import { CollectionSessionStore, sessionIndexes, type SessionDocument } from './sessionStore.js'
@@ -63,6 +65,8 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
   // The app's pages run on ORIGIN and on any RELATED_ORIGINS (WebAuthn related origin requests).
   const siteOrigins = [config.origin, ...config.relatedOrigins]
   await securityHeaders(app, { secure })
+  // Swagger UI at /docs outside production; before the routes, which @fastify/swagger collects as they are added.
+  if (config.apiDocs) await apiDocs(app, { origin: config.origin })
   await app.register(cookie)
   const sessions = store.collection<SessionDocument>('sessions')
   const sessionStore = new CollectionSessionStore(sessions)
@@ -120,6 +124,8 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
     notifications: true
   })
   await app.register(rememberDevice, {})
+  // Approve a sign-in on another signed-in device, with number matching (issue 16).
+  await app.register(deviceApproval, {})
   await app.register(mfaLogin, {
     findUserByLogin: async (login: string) => await users.byEmail(login),
     getUser: async (id: string) => await users.byId(id),

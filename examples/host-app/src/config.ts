@@ -65,6 +65,8 @@ export interface AppConfig {
    * @default true
    */
   passkeyAutoUpgrade: boolean
+  /** Swagger UI at `/docs` and the OpenAPI document at `/docs/json`: outside production only (`NODE_ENV`). */
+  apiDocs: boolean
   warnings: string[]
 }
 
@@ -164,6 +166,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
     syncedPasskeyAal: syncedAal === '3' ? 3 : 2,
     adminHardwareKeys: flag(env, 'ADMIN_HARDWARE_KEYS', false),
     passkeyAutoUpgrade: flag(env, 'PASSKEY_AUTO_UPGRADE', true),
+    apiDocs: !production,
     warnings
   }
 }

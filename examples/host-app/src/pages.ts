@@ -13,6 +13,27 @@ const verifyBanner = (user: User | null, devOutbox: boolean): string => user && 
     <p class="error" data-error></p></section>`
   : ''
 
+/**
+ * Where sign-in requests to approve appear (public/app.js fills it from GET /mfa/approvals/stream):
+ * on the pages of a session that can approve them, signed in at AAL 2 or more and not enrol-only.
+ */
+const approvalsBox = (request: FastifyRequest): string =>
+  request.mfa.userId !== null && request.mfa.aal >= 2 && !request.mfa.enrollOnly && request.server.mfa.factors.get('device-approval')
+    ? '<section id="approvals" aria-live="assertive" aria-label="Sign-in requests to approve" hidden></section>'
+    : ''
+
+/** The signing-in side of an approval on another device: the number to type there, and the wait. */
+const approvalPanel = (id: string, remember: boolean): string => `
+      <div id="${id}" class="approval-wait" hidden>
+        <p data-approval-intro>Open Example Host App on a device where you're signed in and enter</p>
+        <p class="approval-number" data-number aria-live="polite"></p>
+        <p class="muted" data-approval-status role="status"></p>
+        ${remember ? '<label class="check"><input type="checkbox" name="remember-approval"> Remember this device for 30 days</label>' : ''}
+        <p class="error" data-approval-error></p>
+        <p class="actions"><button type="button" data-action="approval-retry" hidden>Send a new request</button>
+        <button type="button" data-action="approval-cancel" class="link">Use another method</button></p>
+      </div>`
+
 export function layout (request: FastifyRequest, title: string, page: string, body: string, user: User | null = null, devOutbox = false): string {
   const signedIn = request.mfa.userId !== null
   const nav = signedIn
@@ -21,7 +42,7 @@ export function layout (request: FastifyRequest, title: string, page: string, bo
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escape(title)} · Example Host App</title><link rel="stylesheet" href="/assets/style.css"></head>
 <body data-page="${page}"><header><a class="brand" href="/">Example Host App</a><nav>${nav}</nav></header>
-<main>${verifyBanner(user, devOutbox)}${body}</main><div id="toast" role="status" aria-live="polite"></div>
+<main>${verifyBanner(user, devOutbox)}${body}</main>${approvalsBox(request)}<div id="toast" role="status" aria-live="polite"></div>
 <script src="/assets/webauthn.js"></script><script src="/assets/app.js" type="module"></script></body></html>`
 }
 
@@ -36,7 +57,7 @@ const supportRecovery = `
       <p class="actions"><button type="submit" class="danger">Reset second factors</button></p><p class="error" data-error></p><p data-result role="status"></p></form></section>`
 
 const METHOD_NAMES: Record<string, string> = {
-  totp: 'Authenticator app', webauthn: 'Security key or passkey', 'backup-code': 'Backup codes', 'email-otp': 'Email codes', 'sms-otp': 'Text message codes'
+  totp: 'Authenticator app', webauthn: 'Security key or passkey', 'backup-code': 'Backup codes', 'email-otp': 'Email codes', 'sms-otp': 'Text message codes', 'device-approval': 'Approval on a signed-in device'
 }
 
 /** Codes sent by email: turning on proves the account's address (@fastify-mfa/sent-codes). */
@@ -123,8 +144,9 @@ export async function pageRoutes (app: FastifyInstance, { users, sms, devOutbox,
       <p class="actions" data-send><button type="button" data-action="send-code" data-method="email-otp" class="secondary" hidden>Email me a code</button>
       <button type="button" data-action="send-code" data-method="sms-otp" class="secondary" hidden>Text me a code</button></p>
       <p class="actions"><button type="button" data-action="security-key" class="secondary" hidden>Use a security key or passkey</button>
+      <button type="button" data-action="approve-elsewhere" class="secondary" hidden>Approve on another device</button>
       <button type="button" data-action="use-backup" class="link" hidden>Use a backup code instead</button></p>
-      <p class="error" data-error></p></section>`)))
+      <p class="error" data-error></p>${approvalPanel('login-approval', true)}</section>`)))
 
   app.get('/settings/security', async (request, reply) => {
     if (request.mfa.userId === null) return reply.redirect('/login')
@@ -153,7 +175,8 @@ export async function pageRoutes (app: FastifyInstance, { users, sms, devOutbox,
       <p class="actions" data-send><button type="button" data-action="step-up-send" data-method="email-otp" class="secondary" hidden>Email me a code</button>
       <button type="button" data-action="step-up-send" data-method="sms-otp" class="secondary" hidden>Text me a code</button></p>
       <p class="actions"><button type="submit">Confirm</button> <button type="button" data-action="step-up-key" class="secondary">Use a security key</button>
-      <button type="button" data-action="step-up-cancel" class="link">Cancel</button></p><p class="error" data-error></p></form></dialog>`, user))
+      <button type="button" data-action="step-up-approval" class="secondary" hidden>Approve on another device</button>
+      <button type="button" data-action="step-up-cancel" class="link">Cancel</button></p><p class="error" data-error></p>${approvalPanel('step-up-approval', false)}</form></dialog>`, user))
   })
 
   app.get('/admin', async (request, reply) => {
