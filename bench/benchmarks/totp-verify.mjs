@@ -7,7 +7,10 @@
 // pending login per user with POST /auth/login (not timed; bcrypt cost 4) and then autocannon
 // sends one verify per mfaToken (the 'bodies' scenario: setupRequest hands each request the next
 // body, never one twice). The baseline round sends the same number of requests with fresh ids.
-// Rounds alternate; the rate is all 2xx answers over all time of each side. Target: ratio >= 0.7.
+// Rounds alternate; the rate is all 2xx answers over all time of each side. Information, no target
+// (issue 18): a verification that keeps the rules needs several single-document operations against
+// the bare route's one; peer-totp-verify (against Better Auth) and commands (operations counted) are
+// the measures with targets.
 import { randomBytes } from 'node:crypto'
 import { assertAllOk, currentCodes, enrolTotp, listen, openStore, pool, round, runLoad, teardowns } from '../lib/harness.mjs'
 import { buildLoginApp, makeUsers } from '../lib/loginApp.mjs'
@@ -72,7 +75,8 @@ export async function run () {
       baseline: round(rate(totals.baseline)),
       unit: 'verifications/s',
       ratio: round(rate(totals.ours) / rate(totals.baseline), 3),
-      target: '>= 0.7',
+      target: 'information, no target',
+      met: 'information, no target',
       store: db.kind,
       verifications: totals.ours.ok,
       statistic: `${ROUNDS} alternating rounds of ${USERS} requests, ${CONNECTIONS} connections; autocannon 'requests' + setupRequest, one mfaToken per request`

@@ -30,18 +30,28 @@ export async function listen (app) {
   return `http://127.0.0.1:${app.server.address().port}`
 }
 
-/** `MONGODB_URI` (a fresh database, dropped in close) when set, else the memory store. */
+/**
+ * `MONGODB_URI` (a fresh database, dropped in close) when set, else the memory store.
+ * `database(suffix)` gives another fresh database on the same client (dropped too; 'memory' on the
+ * memory store), e.g. for a peer library; `client` is the MongoClient (null on the memory store).
+ */
 export async function openStore () {
   const uri = process.env.MONGODB_URI
-  if (!uri) return { store: 'memory', kind: 'memory', close: async () => {} }
+  if (!uri) return { store: 'memory', kind: 'memory', client: null, database: () => 'memory', close: async () => {} }
   const client = await new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 }).connect()
-  const db = client.db(`bench_${randomBytes(5).toString('hex')}`)
+  const name = `bench_${randomBytes(5).toString('hex')}`
+  const databases = [client.db(name)]
   const kind = process.env.FASTIFY_MFA_TEST_DB ? `mongodb (${process.env.FASTIFY_MFA_TEST_DB})` : 'mongodb'
   return {
-    store: db,
+    store: databases[0],
     kind,
+    client,
+    database (suffix) {
+      databases.push(client.db(`${name}_${suffix}`))
+      return databases.at(-1)
+    },
     async close () {
-      await db.dropDatabase().catch(() => {})
+      for (const db of databases) await db.dropDatabase().catch(() => {})
       await client.close()
     }
   }
@@ -133,5 +143,23 @@ export const round = (value, digits = 1) => Number(value.toFixed(digits))
 export function assertAllOk (label, summary, expected) {
   if (summary.nonOk > 0 || summary.errors > 0 || summary.timeouts > 0 || (expected !== undefined && summary.ok !== expected)) {
     throw new Error(`${label}: ${summary.ok} ok of ${expected ?? '?'}, status codes ${JSON.stringify(summary.statusCodes)}, ${summary.errors} errors, ${summary.timeouts} timeouts`)
+  }
+}
+
+/**
+ * Whether `value` meets `target` ('>= 2.0', '<= 1.2', '< 1.10', '0'): true, false, or null when
+ * there is no value or no target to meet.
+ */
+export function meets (value, target) {
+  if (value === null || value === undefined || typeof target !== 'string') return null
+  const match = /^(>=|<=|<|>|==)?\s*(-?[\d.]+)$/.exec(target.trim())
+  if (!match) return null
+  const bound = Number(match[2])
+  switch (match[1] ?? '==') {
+    case '>=': return value >= bound
+    case '<=': return value <= bound
+    case '<': return value < bound
+    case '>': return value > bound
+    default: return value === bound
   }
 }

@@ -5,10 +5,15 @@
 // Job: { url, connections, amount?, duration?, method, path, headers?, body?, scenario, data }
 //   scenario 'fixed'  — the same request every time
 //   scenario 'bodies' — request i sends data.bodies[i] (each body used at most once, e.g. one mfaToken each)
+//                       and, when data.cookies is given, the cookie header data.cookies[i] (e.g. the
+//                       session or two-factor challenge its password step left)
+//   scenario 'totpCodes' — request i sends data.requests[i].cookie and .body with the code of
+//                       .secret for the wall clock when it is sent (a peer whose codes run on real time)
 //   scenario 'login'  — per user in data.users, as a browser does it: POST /auth/login,
 //                       POST /auth/login/verify with the mfaToken from the answer, the user's code and
 //                       the session cookie, POST /auth/logout with the signed-in session's cookie
 import autocannon from 'autocannon'
+import { decodeBase32, totpNow } from './totpNow.mjs'
 
 const json = { 'content-type': 'application/json' }
 
@@ -18,13 +23,35 @@ function fixed (job) {
 
 function bodies (job) {
   const list = job.data.bodies
+  const cookies = job.data.cookies
   let next = 0
   return [{
     method: job.method,
     path: job.path,
     headers: { ...json, ...job.headers },
     // Never wraps: a body used twice would be a replay and show up as a non-2xx answer.
-    setupRequest: (request) => ({ ...request, body: list[Math.min(next++, list.length - 1)] })
+    setupRequest (request) {
+      const i = Math.min(next++, list.length - 1)
+      return cookies ? { ...request, headers: { ...request.headers, cookie: cookies[i] }, body: list[i] } : { ...request, body: list[i] }
+    }
+  }]
+}
+
+/**
+ * Request i sends data.requests[i].cookie and the body data.requests[i].body with `code` set to
+ * the TOTP code of data.requests[i].secret (base32) for the wall clock at the moment it is sent.
+ */
+function totpCodes (job) {
+  const list = job.data.requests.map((r) => ({ ...r, key: decodeBase32(r.secret) }))
+  let next = 0
+  return [{
+    method: job.method,
+    path: job.path,
+    headers: { ...json, ...job.headers },
+    setupRequest (request) {
+      const one = list[Math.min(next++, list.length - 1)]
+      return { ...request, headers: { ...request.headers, cookie: one.cookie }, body: JSON.stringify({ ...one.body, code: totpNow(one.key) }) }
+    }
   }]
 }
 
@@ -70,7 +97,7 @@ function login (job) {
   ]
 }
 
-const scenarios = { fixed, bodies, login }
+const scenarios = { fixed, bodies, totpCodes, login }
 
 async function runJob (job) {
   const started = process.hrtime.bigint()
