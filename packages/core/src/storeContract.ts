@@ -116,6 +116,15 @@ export async function testStore (t: ContractRunner, makeStore: () => Promise<Mfa
     assert.equal(counts.filter((n) => n === 0).length, 49)
   })
 
+  t.test('counted deleteMany: of 20 racers each deleting a shared document and its own, exactly one removes both', async () => {
+    const c = await fresh()
+    await c.insertMany([{ _id: 'shared' }, ...times(20).map((i) => ({ _id: `own${i}` }))])
+    const counts = await Promise.all(times(20).map((i) => c.deleteMany({ _id: { $in: ['shared', `own${i}`] } })))
+    assert.equal(counts.filter((n) => n === 2).length, 1)
+    assert.equal(counts.filter((n) => n === 1).length, 19)
+    assert.equal(await c.countDocuments({}), 0)
+  })
+
   t.test('claim(): 50 concurrent inserts of one _id, exactly one winner', async () => {
     const c = await fresh()
     const results = await Promise.all(times(50).map((i) => claim(c, { _id: 'step:42', n: i })))

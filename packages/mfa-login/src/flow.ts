@@ -59,7 +59,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     const methods = lock.codesBlocked ? decision.methods.filter((m) => mfa.factors.get(m)?.phishingResistant === true) : decision.methods
     if (methods.length === 0) throw lockout.codesBlockedError()
     const { token, doc } = await store.create(userId, methods, !decision.fullSession, decision.fullSession ? decision.requiredAmr : null)
-    await mfa.sessions.establish(request, { aal: 0, amr: [], pending: { id: doc._id, expiresAt: Math.floor(doc.expiresAt.getTime() / 1000), methods: doc.methods } })
+    await mfa.sessions.establish(request, { aal: 0, amr: [], pending: { id: doc._id, expiresAt: Math.floor(doc.expiresAt.getTime() / 1000), methods: doc.methods, userId } })
     await mfa.emit('login.password_ok', { userId, request, details: { methods: doc.methods } })
     return { step: 'mfa', mfaToken: token, methods: doc.methods, expiresAt: doc.expiresAt.toISOString() }
   }
@@ -71,34 +71,59 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     return pending
   }
 
-  /** Second step of a login: checks one factor against the pending login, then signs in. */
+  /** The pending login a second step names, and whose it is (from the session when it holds it: no lookup). */
+  async function pendingRef (request: FastifyRequest, mfaToken: string | undefined): Promise<{ id: string, userId: string, methods: string[] }> {
+    const inSession = request.session.get('mfa')?.pending
+    const id = mfaToken ? sha256(mfaToken) : inSession?.id
+    if (id && inSession?.id === id && inSession.userId) return { id, userId: inSession.userId, methods: inSession.methods }
+    return await findPending(request, mfaToken).then((p) => ({ id: p._id, userId: p.userId, methods: p.methods }))
+  }
+
+  /**
+   * Second step of a login: checks one factor against the pending login, then signs in. The
+   * attempt is taken first and is the check's mark under the lockout; one read of the account's
+   * documents then gives the pending login and the lock state, and spending the login ends the mark.
+   */
   async function verifyPending (request: FastifyRequest, reply: FastifyReply, input: { mfaToken?: string, method: string, rememberDevice?: boolean },
     check: (pending: PendingLogin) => Promise<FactorResult>): Promise<LoginAnswer> {
-    const pending = await findPending(request, input.mfaToken)
-    if (!pending.methods.includes(input.method)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: pending.methods })
-    const attempt = await store.takeAttempt(pending._id)
+    const ref = await pendingRef(request, input.mfaToken)
+    if (!ref.methods.includes(input.method)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: ref.methods })
+    const attempt = await store.takeAttempt(ref.id, ref.userId)
     if (attempt === null) {
-      await store.discard(pending._id)
+      await store.discard(ref.id)
       throw new errors.FST_MFA_LOGIN_EXPIRED()
     }
-    const answer = await lockout.underLockout(pending.userId, mfa.factors.get(input.method)!, async () => {
+    let enrollOnly = false
+    const answer = await lockout.underLockout(ref.userId, mfa.factors.get(input.method)!, async (running) => {
+      const pending = running.account.pending(ref.id)
+      if (!pending || !pending.methods.includes(input.method)) {
+        // No code was checked with this attempt: it is given back.
+        await store.returnAttempt(attempt.mark)
+        running.ended = true
+        if (!pending) throw new errors.FST_MFA_LOGIN_EXPIRED()
+        throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: pending.methods })
+      }
       const result = await check(pending)
       if (!result.ok || result.userId !== pending.userId) {
         if (attempt.left === 0) await store.discard(pending._id)
         return await lockout.refuse(request, pending.userId, input.method, result, attempt.left)
       }
       policy.assertResult(pending.requiredAmr, result.amr)
-      if (!await store.consume(pending)) throw new errors.FST_MFA_LOGIN_EXPIRED()
+      // Spends the login and ends the check's mark, in one counted delete.
+      const spent = await store.consume(pending, running.mark)
+      running.ended = true
+      if (!spent) throw new errors.FST_MFA_LOGIN_EXPIRED()
+      enrollOnly = pending.enrollOnly === true
       return await complete(request, reply, {
         userId: pending.userId,
         aal: result.aal,
         amr: ['pwd', ...result.amr, 'mfa'],
         authTime: pending.authTime,
         check: { method: input.method, aal: result.aal, at: mfa.nowSeconds() },
-        enrollOnly: pending.enrollOnly === true
+        enrollOnly
       }, async () => await mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request }))
-    }, async () => { await store.returnAttempt(pending._id, attempt.n) })
-    if (input.rememberDevice && mfa.devices && pending.enrollOnly !== true) await mfa.devices.remember(request, reply, pending.userId)
+    }, { attempt: attempt.mark, onRefused: async () => { await store.returnAttempt(attempt.mark) } })
+    if (input.rememberDevice && mfa.devices && !enrollOnly) await mfa.devices.remember(request, reply, ref.userId)
     return answer
   }
 
