@@ -26,7 +26,7 @@ export async function registerCoreRoutes (fastify: FastifyInstance, prefix: stri
     setupMfaRoutes(routes, { tag: '@fastify-mfa/core' })
     routes.get('/', {
       preHandler: guards.signedInOrEnrolling,
-      schema: { response: { 200: { type: 'object', additionalProperties: true } } }
+      schema: { response: { 200: { type: 'object', additionalProperties: true, description: 'The user\'s factors, one entry per package' } } }
     }, async (request) => await fastify.mfa.summary(request.mfa.userId!))
 
     routes.get('/sessions', { preHandler: guards.signedIn, schema: { response: { 200: { type: 'array', items: sessionView } } } }, async (request) => {
@@ -34,7 +34,10 @@ export async function registerCoreRoutes (fastify: FastifyInstance, prefix: stri
       return await sessions.list(request.mfa.userId!, request)
     })
 
-    routes.delete<{ Params: { id: string } }>('/sessions/:id', { preHandler: guards.signedIn, schema: { params: idParams } }, async (request, reply) => {
+    routes.delete<{ Params: { id: string } }>('/sessions/:id', {
+      preHandler: guards.signedIn,
+      schema: { params: idParams, response: { 204: { type: 'null', description: 'The session ended (this one too, when it is the current session)' } } }
+    }, async (request, reply) => {
       const userId = request.mfa.userId!
       const current = request.session.get('mfa')?.sid === request.params.id
       if (!await sessions.end(userId, request.params.id, request)) throw new errors.FST_MFA_NOT_FOUND()
@@ -42,7 +45,10 @@ export async function registerCoreRoutes (fastify: FastifyInstance, prefix: stri
       return await reply.code(204).send()
     })
 
-    routes.delete('/sessions', { preHandler: guards.signedIn }, async (request, reply) => {
+    routes.delete('/sessions', {
+      preHandler: guards.signedIn,
+      schema: { response: { 204: { type: 'null', description: 'Every other session of the user ended; this one stays' } } }
+    }, async (request, reply) => {
       const userId = request.mfa.userId!
       const count = await sessions.endAll(userId, { request, keepCurrent: true })
       if (count > 0) await fastify.mfa.emit('session.ended', { userId, request, details: { count, reason: 'all_others' } })

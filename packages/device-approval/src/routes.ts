@@ -31,6 +31,17 @@ const decisionAnswer = {
   }
 } as const
 
+/**
+ * Server-Sent Events (`approval` with a request's view, `resolved` with its id). Documentation only: the
+ * route hijacks the reply and writes to `reply.raw`, so this schema never serializes anything.
+ */
+const streamAnswer = {
+  200: {
+    description: 'Server-Sent Events: `approval` (a request to decide, as in GET /mfa/approvals) and `resolved` ({ id })',
+    content: { 'text/event-stream': { schema: { type: 'string' } } }
+  }
+} as const
+
 /** The approving side, under core's prefix: a signed-in session (AAL 2 or more, not enrol-only) lists, streams and decides. */
 export async function registerApprovalRoutes (fastify: FastifyInstance, { approvals, hub, prefix }: { approvals: Approvals, hub: StreamHub, prefix: string }): Promise<void> {
   const mfa = fastify.mfa
@@ -45,7 +56,7 @@ export async function registerApprovalRoutes (fastify: FastifyInstance, { approv
       return await approvals.list(request)
     })
 
-    routes.get('/approvals/stream', { preHandler }, async (request, reply) => {
+    routes.get('/approvals/stream', { preHandler, schema: { response: streamAnswer } }, async (request, reply) => {
       if (!await mfa.sessions.touch(request)) throw new errors.FST_MFA_UNAUTHENTICATED()
       const { userId, sid } = await approvals.approver(request)
       reply.hijack()

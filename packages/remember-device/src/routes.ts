@@ -48,7 +48,9 @@ export async function registerDeviceRoutes (fastify: FastifyInstance, prefix: st
       }))
     })
 
-    routes.delete<{ Params: { id: string } }>('/devices/:id', { schema: { params: idParams } }, async (request, reply) => {
+    routes.delete<{ Params: { id: string } }>('/devices/:id', {
+      schema: { params: idParams, response: { 204: { type: 'null', description: 'The device is no longer remembered' } } }
+    }, async (request, reply) => {
       const userId = request.mfa.userId!
       const device = await store.revoke(userId, request.params.id)
       if (!device) throw new errors.FST_MFA_NOT_FOUND()
@@ -57,7 +59,7 @@ export async function registerDeviceRoutes (fastify: FastifyInstance, prefix: st
       return await reply.code(204).send()
     })
 
-    routes.delete('/devices', async (request, reply) => {
+    routes.delete('/devices', { schema: { response: { 204: { type: 'null', description: 'No device of the user is remembered any more' } } } }, async (request, reply) => {
       await mfa.devices!.revokeAll(request.mfa.userId!, request)
       cookie.clear(request, reply)
       return await reply.code(204).send()

@@ -71,7 +71,10 @@ export async function registerSentCodeRoutes (fastify: FastifyInstance, channel:
       return backupCodes ? { enabled: true, backupCodes } : { enabled: true }
     })
 
-    routes.delete(`/${method}`, { preHandler: manage }, async function sentCodeDisable (request, reply) {
+    routes.delete(`/${method}`, {
+      preHandler: manage,
+      schema: { response: { 204: { type: 'null', description: `${method} is disabled` } } }
+    }, async function sentCodeDisable (request, reply) {
       const userId = request.mfa.userId!
       if (!await store.removeEnrolment(method, userId)) throw new errors.FST_MFA_NOT_ENROLLED()
       await mfa.factorRemoved(userId, { request, method, reason: `${method}.disabled` })

@@ -102,7 +102,10 @@ export async function registerTotpRoutes (fastify: FastifyInstance, { store, che
       return backupCodes ? { enabled: true, backupCodes } : { enabled: true }
     })
 
-    routes.delete('/totp', { preHandler: manage }, async function totpDisable (request, reply) {
+    routes.delete('/totp', {
+      preHandler: manage,
+      schema: { response: { 204: { type: 'null', description: 'TOTP is disabled' } } }
+    }, async function totpDisable (request, reply) {
       const userId = request.mfa.userId!
       if (!await store.remove(userId)) throw new totpErrors.FST_MFA_NOT_ENROLLED()
       await mfa.factorRemoved(userId, { request, method: 'totp', reason: 'totp.disabled' })

@@ -36,8 +36,16 @@ const credentialView = {
   }
 } as const
 
+/** @simplewebauthn's options for `navigator.credentials.create()`, passed on whole (its fields change with its versions). */
+const creationOptions = {
+  type: 'object',
+  additionalProperties: true,
+  description: 'PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create()'
+} as const
+
 export const registerOptionsSchema = {
-  body: { type: 'object', additionalProperties: false, properties: { name: credentialName } }
+  body: { type: 'object', additionalProperties: false, properties: { name: credentialName } },
+  response: { 200: creationOptions }
 } as const
 
 export const registerVerifySchema = {
@@ -64,11 +72,11 @@ export const renameSchema = {
   response: { 200: { type: 'object', required: ['credential'], additionalProperties: false, properties: { credential: credentialView } } }
 } as const
 
-export const removeSchema = { params: idParams } as const
+export const removeSchema = { params: idParams, response: { 204: { type: 'null', description: 'The credential is removed' } } } as const
 
 const noBody = { type: 'object', additionalProperties: false, maxProperties: 0 } as const
 
-export const conditionalOptionsSchema = { body: noBody } as const
+export const conditionalOptionsSchema = { body: noBody, response: { 200: creationOptions } } as const
 
 export const conditionalVerifySchema = {
   body: { type: 'object', additionalProperties: false, required: ['response'], properties: { response: publicKeyCredential } },

@@ -7,6 +7,7 @@ import type { Policy } from '../policy.js'
 import { ceremonyBinding } from '../session.js'
 import { pendingKey, type RouteLimits } from './login.js'
 import * as s from './schemas.js'
+import { completeAnswer, pendingApproval, stepUpAnswer } from './answers.js'
 
 const requestId = { type: 'string', minLength: 16, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } as const
 const object = (properties: Record<string, object>, required: string[] = []) => ({ type: 'object', additionalProperties: false, properties, required }) as const
@@ -86,7 +87,7 @@ export async function approvalRoutes (routes: FastifyInstance, { flow, policy, l
   })
 
   routes.post<{ Body: { mfaToken?: string, requestId: string, rememberDevice?: boolean } }>('/login/approval/verify', {
-    onRequest, preHandler: limits.account(pendingKey), schema: { body: loginVerifyBody }
+    onRequest, preHandler: limits.account(pendingKey), schema: { body: loginVerifyBody, response: { 200: completeAnswer, 202: pendingApproval } }
   }, async (request, reply) => {
     const factor = promptFactor()
     const { mfaToken, requestId, rememberDevice } = request.body
@@ -111,7 +112,7 @@ export async function approvalRoutes (routes: FastifyInstance, { flow, policy, l
   })
 
   routes.post<{ Body: { requestId: string } }>('/step-up/approval/verify', {
-    onRequest, preHandler: stepUpPreHandler, schema: { body: stepUpVerifyBody }
+    onRequest, preHandler: stepUpPreHandler, schema: { body: stepUpVerifyBody, response: { 200: stepUpAnswer, 202: pendingApproval } }
   }, async (request, reply) => {
     const factor = promptFactor()
     const ctx: CodeContext = { purpose: 'step-up', binding: ceremonyBinding(request) }

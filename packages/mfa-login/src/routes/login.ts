@@ -7,6 +7,7 @@ import type { ResolvedLoginOptions } from '../options.js'
 import type { PasswordStep } from '../passwordStep.js'
 import { ceremonyBinding } from '../session.js'
 import * as s from './schemas.js'
+import { ceremonyOptions, completeAnswer, loginAnswer } from './answers.js'
 
 export interface LoginRouteDeps {
   flow: LoginFlow
@@ -44,7 +45,7 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
   // Wrong passwords are braked per account by `passwordStep` instead, apart for known browsers.
   if (opts.passwordRoute) {
     routes.post<{ Body: { login: string, password: string } }>('/login', {
-      onRequest, schema: { body: s.loginBody }
+      onRequest, schema: { body: s.loginBody, response: loginAnswer }
     }, async (request, reply) => {
       const login = request.body.login.trim()
       const user = await opts.findUserByLogin(login)
@@ -54,7 +55,7 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
   }
 
   routes.post<{ Body: { mfaToken?: string, method: string, code: string, rememberDevice?: boolean } }>('/login/verify', {
-    onRequest, schema: { body: s.verifyBody }, preHandler: limits.account(pendingKey)
+    onRequest, schema: { body: s.verifyBody, response: { 200: completeAnswer } }, preHandler: limits.account(pendingKey)
   }, async (request, reply) => {
     const factor = factorOf(routes, request.body.method, 'code')
     return await flow.verifyPending(request, reply, request.body,
@@ -62,7 +63,7 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
   })
 
   routes.post<{ Params: { method: string }, Body: { mfaToken?: string } }>('/login/:method/options', {
-    onRequest, schema: { params: s.methodParams, body: s.ceremonyOptionsBody }
+    onRequest, schema: { params: s.methodParams, body: s.ceremonyOptionsBody, response: ceremonyOptions }
   }, async (request) => {
     const factor = factorOf(routes, request.params.method, 'ceremony')
     const pending = await flow.findPending(request, request.body?.mfaToken)
@@ -71,7 +72,7 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
   })
 
   routes.post<{ Params: { method: string }, Body: { mfaToken?: string, response: object, rememberDevice?: boolean } }>('/login/:method/verify', {
-    onRequest, schema: { params: s.methodParams, body: s.ceremonyVerifyBody }, preHandler: limits.account(pendingKey)
+    onRequest, schema: { params: s.methodParams, body: s.ceremonyVerifyBody, response: { 200: completeAnswer } }, preHandler: limits.account(pendingKey)
   }, async (request, reply) => {
     const factor = factorOf(routes, request.params.method, 'ceremony')
     return await flow.verifyPending(request, reply, { ...request.body, method: factor.id },
@@ -84,10 +85,10 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
     return factor
   }
 
-  routes.post('/passkey/options', { onRequest, schema: { body: { type: 'object', additionalProperties: false, maxProperties: 0 } } }, async (request) =>
+  routes.post('/passkey/options', { onRequest, schema: { body: s.noBody, response: ceremonyOptions } }, async (request) =>
     await passkeyFactor().challenge!(null, { purpose: 'passkey', binding: ceremonyBinding(request), request }))
 
-  routes.post<{ Body: { response: object } }>('/passkey/verify', { onRequest, schema: { body: s.passkeyVerifyBody } }, async (request, reply) => {
+  routes.post<{ Body: { response: object } }>('/passkey/verify', { onRequest, schema: { body: s.passkeyVerifyBody, response: { 200: completeAnswer } } }, async (request, reply) => {
     const factor = passkeyFactor()
     const result = await factor.verifyResponse!(null, request.body.response, { purpose: 'passkey', binding: ceremonyBinding(request), request })
     if (!result.ok) {
@@ -103,7 +104,7 @@ export async function loginRoutes (routes: FastifyInstance, { flow, password, li
     return await flow.passkey(request, reply, factor, result)
   })
 
-  routes.post('/logout', async (request, reply) => {
+  routes.post('/logout', { schema: { response: { 204: { type: 'null', description: 'Signed out (a pending login is discarded too)' } } } }, async (request, reply) => {
     const state = request.session.get('mfa')
     if (state?.pending) await flow.discardPending(state.pending.id)
     if (state?.userId) await mfa.emit('logout', { userId: state.userId, request })

@@ -13,6 +13,7 @@ export const loginBody = object({
   password: { type: 'string', minLength: 1, maxLength: 1024 }
 }, ['login', 'password'])
 export const verifyBody = object({ mfaToken: token, method, code, rememberDevice: { type: 'boolean' } }, ['method', 'code'])
+export const noBody = { type: 'object', additionalProperties: false, maxProperties: 0 } as const
 export const ceremonyOptionsBody = object({ mfaToken: token })
 export const ceremonyVerifyBody = object({ mfaToken: token, response: ceremonyResponse, rememberDevice: { type: 'boolean' } }, ['response'])
 export const passkeyVerifyBody = object({ response: ceremonyResponse }, ['response'])

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { MfaApi } from '@fastify-mfa/core'
 import type { Policy } from '../policy.js'
 import * as s from './schemas.js'
+import { eventsAnswer, sessionAnswer } from './answers.js'
 
 /**
  * SPEC §5: users without MFA are nudged after suspicious activity: this login came from a browser
@@ -20,7 +21,7 @@ export async function sessionRoutes (routes: FastifyInstance, policy: Policy): P
   const mfa = routes.mfa
 
   /** `request.mfa` as JSON, plus the user's factors and whether to suggest enrolling one. */
-  routes.get('/session', async (request) => {
+  routes.get('/session', { schema: { response: sessionAnswer } }, async (request) => {
     await mfa.sessions.touch(request)
     const { isFresh: _isFresh, checkedAt: _checkedAt, ...state } = request.mfa
     const userId = state.userId
@@ -45,7 +46,7 @@ export async function sessionRoutes (routes: FastifyInstance, policy: Policy): P
   })
 
   routes.get<{ Querystring: { limit: number } }>('/events', {
-    preHandler: mfa.guards.signedIn, schema: { querystring: s.eventsQuery }
+    preHandler: mfa.guards.signedIn, schema: { querystring: s.eventsQuery, response: eventsAnswer }
   }, async (request) => {
     const events = await mfa.events.recent(request.mfa.userId!, request.query.limit)
     return events.map(({ _id, type, method, ip, userAgent, at, details }) => ({ id: _id, type, method, ip, userAgent, at, details }))
