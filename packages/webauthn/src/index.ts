@@ -36,15 +36,6 @@ export default mfaWebAuthn
 
 export type { WebAuthnOptions, ResolvedWebAuthnOptions, AttestationType, ResidentKey, UserVerification, AuthenticatorPolicy } from './options.js'
 export type { WebAuthnApi, RegistrationResult, CredentialDocument, CredentialView, UnknownCredentialSignal, WebAuthnSignals } from './types.js'
-export type { ChallengeDocument, ChallengePurpose } from './store.js'
 export { errors } from './errors.js'
-export { assuranceOf } from './assurance.js'
-export { readClientChallenge } from './readClientChallenge.js'
-export { authenticationOptions, verifyAuthentication, unknownCredentialSignal } from './authentication.js'
-export { registrationOptions, verifyRegistration, type RegistrationPurpose } from './registration.js'
-export { authenticatorNameOf } from './authenticatorName.js'
-export { authenticatorAllowed } from './authenticatorPolicy.js'
-export { autoUpgradeOpen } from './autoUpgrade.js'
-export { signalsFor } from './signals.js'
-export { createWebAuthnFactor } from './factor.js'
-export type { WebAuthnContext } from './context.js'
+// The ceremonies (options, verification, signals) run through the routes and `fastify.mfa.webauthn`;
+// the functions behind them need the plugin's own context and are not exported.

@@ -1,5 +1,7 @@
 import t from 'tap'
-import { assuranceOf, autoUpgradeOpen, readClientChallenge } from '../src/index.js'
+import { assuranceOf } from '../src/assurance.js'
+import { autoUpgradeOpen } from '../src/autoUpgrade.js'
+import { readClientChallenge } from '../src/readClientChallenge.js'
 import type { RequestMfa } from '@fastify-mfa/core'
 
 const response = (clientData: unknown) => ({ response: { clientDataJSON: Buffer.from(typeof clientData === 'string' ? clientData : JSON.stringify(clientData)).toString('base64url') } })

@@ -1,6 +1,6 @@
 import type { Agent } from '@fastify-mfa/testing'
 import type { FastifyInstance } from 'fastify'
-import type { ChallengeDocument } from '../../src/index.js'
+import type { ChallengeDocument } from '../../src/store.js'
 
 /** Management route calls and factor calls (as mfa-login makes them) for the tests. */
 export const registerOptions = async (user: Agent, name?: string) =>
