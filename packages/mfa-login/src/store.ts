@@ -148,7 +148,8 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number, maxAt
     },
     /** Gives back an attempt when no code was checked with it. */
     returnAttempt: async (mark: string) => { await guard.deleteOne({ _id: mark, kind: 'attempt' }) },
-    lockState: async (userId: string) => lockInfo((await account(userId)).lock),
+    /** The password step's and passkey's read: the lock register only (by `key`), not the account's other documents. */
+    lockState: async (userId: string) => lockInfo((await locks.read(lockKey(userId))).value),
     /**
      * Starts a second-factor check under the account lockout, so checks in flight on any number of
      * pending logins and instances cannot outnumber the wrong codes the account has left: the check
