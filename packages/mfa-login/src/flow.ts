@@ -64,8 +64,12 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     return { step: 'mfa', mfaToken: token, methods: doc.methods, expiresAt: doc.expiresAt.toISOString() }
   }
 
+  /** The pending login a request names: its `mfaToken`, else the one in its session. */
+  const pendingId = (request: FastifyRequest, mfaToken: string | undefined): string | undefined =>
+    mfaToken ? sha256(mfaToken) : request.session.get('mfa')?.pending?.id
+
   async function findPending (request: FastifyRequest, mfaToken: string | undefined): Promise<PendingLogin> {
-    const id = mfaToken ? sha256(mfaToken) : request.session.get('mfa')?.pending?.id
+    const id = pendingId(request, mfaToken)
     const pending = id ? await store.find(id) : null
     if (!pending) throw new errors.FST_MFA_LOGIN_EXPIRED()
     return pending
@@ -74,9 +78,10 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
   /** The pending login a second step names, and whose it is (from the session when it holds it: no lookup). */
   async function pendingRef (request: FastifyRequest, mfaToken: string | undefined): Promise<{ id: string, userId: string, methods: string[] }> {
     const inSession = request.session.get('mfa')?.pending
-    const id = mfaToken ? sha256(mfaToken) : inSession?.id
+    const id = pendingId(request, mfaToken)
     if (id && inSession?.id === id && inSession.userId) return { id, userId: inSession.userId, methods: inSession.methods }
-    return await findPending(request, mfaToken).then((p) => ({ id: p._id, userId: p.userId, methods: p.methods }))
+    const pending = await findPending(request, mfaToken)
+    return { id: pending._id, userId: pending.userId, methods: pending.methods }
   }
 
   /**
@@ -95,13 +100,13 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     }
     let enrollOnly = false
     const answer = await lockout.underLockout(ref.userId, mfa.factors.get(input.method)!, async (running) => {
+      // The document `ref` was read from (or the session's copy of it): its methods were checked above.
       const pending = running.account.pending(ref.id)
-      if (!pending || !pending.methods.includes(input.method)) {
-        // No code was checked with this attempt: it is given back.
+      if (!pending) {
+        // Discarded or expired: no code was checked with this attempt, it is given back.
         await store.returnAttempt(attempt.mark)
         running.ended = true
-        if (!pending) throw new errors.FST_MFA_LOGIN_EXPIRED()
-        throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: pending.methods })
+        throw new errors.FST_MFA_LOGIN_EXPIRED()
       }
       const result = await check(pending)
       if (!result.ok || result.userId !== pending.userId) {
