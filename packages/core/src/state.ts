@@ -6,8 +6,6 @@ export interface PendingLoginRef {
   id: string
   expiresAt: number // epoch seconds
   methods: string[]
-  /** Whose login it is (server-side session only; never in `request.mfa`), so its second step needs no lookup first. */
-  userId?: string
 }
 
 /** One second-factor check of a session: when the method was last verified, and the level it proved. */

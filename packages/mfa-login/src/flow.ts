@@ -59,76 +59,46 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     const methods = lock.codesBlocked ? decision.methods.filter((m) => mfa.factors.get(m)?.phishingResistant === true) : decision.methods
     if (methods.length === 0) throw lockout.codesBlockedError()
     const { token, doc } = await store.create(userId, methods, !decision.fullSession, decision.fullSession ? decision.requiredAmr : null)
-    await mfa.sessions.establish(request, { aal: 0, amr: [], pending: { id: doc._id, expiresAt: Math.floor(doc.expiresAt.getTime() / 1000), methods: doc.methods, userId } })
+    await mfa.sessions.establish(request, { aal: 0, amr: [], pending: { id: doc._id, expiresAt: Math.floor(doc.expiresAt.getTime() / 1000), methods: doc.methods } })
     await mfa.emit('login.password_ok', { userId, request, details: { methods: doc.methods } })
     return { step: 'mfa', mfaToken: token, methods: doc.methods, expiresAt: doc.expiresAt.toISOString() }
   }
 
-  /** The pending login a request names: its `mfaToken`, else the one in its session. */
-  const pendingId = (request: FastifyRequest, mfaToken: string | undefined): string | undefined =>
-    mfaToken ? sha256(mfaToken) : request.session.get('mfa')?.pending?.id
-
   async function findPending (request: FastifyRequest, mfaToken: string | undefined): Promise<PendingLogin> {
-    const id = pendingId(request, mfaToken)
+    const id = mfaToken ? sha256(mfaToken) : request.session.get('mfa')?.pending?.id
     const pending = id ? await store.find(id) : null
     if (!pending) throw new errors.FST_MFA_LOGIN_EXPIRED()
     return pending
   }
 
-  /** The pending login a second step names, and whose it is (from the session when it holds it: no lookup). */
-  async function pendingRef (request: FastifyRequest, mfaToken: string | undefined): Promise<{ id: string, userId: string, methods: string[] }> {
-    const inSession = request.session.get('mfa')?.pending
-    const id = pendingId(request, mfaToken)
-    if (id && inSession?.id === id && inSession.userId) return { id, userId: inSession.userId, methods: inSession.methods }
-    const pending = await findPending(request, mfaToken)
-    return { id: pending._id, userId: pending.userId, methods: pending.methods }
-  }
-
-  /**
-   * Second step of a login: checks one factor against the pending login, then signs in. The
-   * attempt is taken first and is the check's mark under the lockout; one read of the account's
-   * documents then gives the pending login and the lock state, and spending the login ends the mark.
-   */
+  /** Second step of a login: checks one factor against the pending login, then signs in. */
   async function verifyPending (request: FastifyRequest, reply: FastifyReply, input: { mfaToken?: string, method: string, rememberDevice?: boolean },
     check: (pending: PendingLogin) => Promise<FactorResult>): Promise<LoginAnswer> {
-    const ref = await pendingRef(request, input.mfaToken)
-    if (!ref.methods.includes(input.method)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: ref.methods })
-    const attempt = await store.takeAttempt(ref.id, ref.userId)
+    const pending = await findPending(request, input.mfaToken)
+    if (!pending.methods.includes(input.method)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: pending.methods })
+    const attempt = await store.takeAttempt(pending._id)
     if (attempt === null) {
-      await store.discard(ref.id)
+      await store.discard(pending._id)
       throw new errors.FST_MFA_LOGIN_EXPIRED()
     }
-    let enrollOnly = false
-    const answer = await lockout.underLockout(ref.userId, mfa.factors.get(input.method)!, async (running) => {
-      // The document `ref` was read from (or the session's copy of it): its methods were checked above.
-      const pending = running.account.pending(ref.id)
-      if (!pending) {
-        // Discarded or expired: no code was checked with this attempt, it is given back.
-        await store.returnAttempt(attempt.mark)
-        running.ended = true
-        throw new errors.FST_MFA_LOGIN_EXPIRED()
-      }
+    const answer = await lockout.underLockout(pending.userId, mfa.factors.get(input.method)!, async () => {
       const result = await check(pending)
       if (!result.ok || result.userId !== pending.userId) {
         if (attempt.left === 0) await store.discard(pending._id)
         return await lockout.refuse(request, pending.userId, input.method, result, attempt.left)
       }
       policy.assertResult(pending.requiredAmr, result.amr)
-      // Spends the login and ends the check's mark, in one counted delete.
-      const spent = await store.consume(pending, running.mark)
-      running.ended = true
-      if (!spent) throw new errors.FST_MFA_LOGIN_EXPIRED()
-      enrollOnly = pending.enrollOnly === true
+      if (!await store.consume(pending)) throw new errors.FST_MFA_LOGIN_EXPIRED()
       return await complete(request, reply, {
         userId: pending.userId,
         aal: result.aal,
         amr: ['pwd', ...result.amr, 'mfa'],
         authTime: pending.authTime,
         check: { method: input.method, aal: result.aal, at: mfa.nowSeconds() },
-        enrollOnly
+        enrollOnly: pending.enrollOnly === true
       }, async () => await mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request }))
-    }, { attempt: attempt.mark, onRefused: async () => { await store.returnAttempt(attempt.mark) } })
-    if (input.rememberDevice && mfa.devices && !enrollOnly) await mfa.devices.remember(request, reply, ref.userId)
+    }, async () => { await store.returnAttempt(pending._id, attempt.n) })
+    if (input.rememberDevice && mfa.devices && pending.enrollOnly !== true) await mfa.devices.remember(request, reply, pending.userId)
     return answer
   }
 

@@ -2,10 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import { errors as coreErrors, type MfaApi } from '@fastify-mfa/core'
 import { withDetails, type FactorResult, type MfaFactor } from '@fastify-mfa/core/plugin-kit'
 import { errors } from './errors.js'
-import type { AccountState, LoginStore } from './store.js'
-
-/** A check under way: its mark, what the account's documents said when it started, and whether its mark is gone. */
-export interface RunningCheck { mark: string, account: AccountState, ended: boolean }
+import type { LoginStore } from './store.js'
 
 /** The account lockout around every second-factor check (login and step-up), stored so it spans instances. */
 export function createLockout (mfa: MfaApi, store: LoginStore, maxConsecutive: number) {
@@ -22,25 +19,21 @@ export function createLockout (mfa: MfaApi, store: LoginStore, maxConsecutive: n
   /**
    * Runs one second-factor check under the account lockout (see `startCheck`): `run` checks, and on a
    * wrong code records the failure (`refuse`) and throws before the check's mark is removed; when it
-   * returns, the factor was right and the run of failures ends. `attempt`: a pending login's attempt,
-   * which is the mark (else one is written). A check refused before it ran calls `onRefused` (to give
-   * back the attempt it did not use). `run` sets `check.ended` when something else removed the mark
-   * (spending the pending login does).
+   * returns, the factor was right and the run of failures ends. A check refused before it ran calls
+   * `onRefused` (to give back a login attempt it did not use).
    */
-  async function underLockout<T> (userId: string, factor: MfaFactor, run: (check: RunningCheck) => Promise<T>,
-    { attempt, onRefused }: { attempt?: string, onRefused?: () => Promise<void> } = {}): Promise<T> {
-    const start = await store.startCheck(userId, !factor.phishingResistant, attempt)
+  async function underLockout<T> (userId: string, factor: MfaFactor, run: () => Promise<T>, onRefused?: () => Promise<void>): Promise<T> {
+    const start = await store.startCheck(userId, !factor.phishingResistant)
     if (!('mark' in start)) {
       await onRefused?.()
       throw 'lockedMs' in start ? lockedError(start.lockedMs) : codesBlockedError()
     }
-    const check: RunningCheck = { mark: start.mark, account: start.account, ended: false }
     try {
-      const value = await run(check)
+      const value = await run()
       if (start.hasFailures) await store.resetFailures(userId)
       return value
     } finally {
-      if (!check.ended) await store.endCheck(start.mark).catch(() => {})
+      await store.endCheck(start.mark).catch(() => {})
     }
   }
 

@@ -53,13 +53,8 @@ export interface CasRegister<V> {
 
 export const casIndexes = [{ name: 'key_version', key: { key: 1 as const, version: -1 as const } }]
 
-/**
- * A compare-and-set register over a collection (documents `<key>#<version>`, one per write).
- * `fields(key)` adds fields to every version (e.g. the owner's id, so the owner's documents of
- * several kinds can be read with one query).
- */
-export function casRegister<V> (collection: MfaCollection<VersionDocument>, now: () => number,
-  fields: (key: string) => Record<string, unknown> = () => ({})): CasRegister<V> {
+/** A compare-and-set register over a collection (documents `<key>#<version>`, one per write). */
+export function casRegister<V> (collection: MfaCollection<VersionDocument>, now: () => number): CasRegister<V> {
   const read = async (key: string): Promise<VersionedValue<V>> => {
     const doc = await collection.findOne({ key }, { sort: { version: -1 } })
     if (!doc || (doc.expiresAt && doc.expiresAt.getTime() <= now())) return { version: doc?.version ?? 0, value: null }
@@ -69,7 +64,7 @@ export function casRegister<V> (collection: MfaCollection<VersionDocument>, now:
     const version = expected.version + 1
     // History is kept (never pruned by writers): a pruned version could be re-inserted by a writer
     // holding a stale read. Callers use registers whose history is short and `remove()` them.
-    return await claim(collection, { ...fields(key), _id: `${key}#${version}`, key, version, value, ...(expiresAt ? { expiresAt } : {}) })
+    return await claim(collection, { _id: `${key}#${version}`, key, version, value, ...(expiresAt ? { expiresAt } : {}) })
   }
   return {
     read,
