@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import { casRegister, claim, consume } from './store/atomics.js'
-import { isDuplicateKeyError, type IndexSpec, type MfaStore } from './store/types.js'
+import { casRegister, claim, claimEach, consume } from './store/atomics.js'
+import { insertedBefore, isDuplicateKeyError, type IndexSpec, type MfaStore } from './store/types.js'
 
 /** What the contract needs of a test runner: named async cases (tap's `t.test`, node:test's `test`…). */
 export interface ContractRunner {
@@ -130,6 +130,26 @@ export async function testStore (t: ContractRunner, makeStore: () => Promise<Mfa
     const results = await Promise.all(times(50).map((i) => claim(c, { _id: 'step:42', n: i })))
     assert.equal(results.filter(Boolean).length, 1)
     assert.equal(await c.countDocuments({}), 1)
+  })
+
+  t.test('insertMany is ordered: it stops at the first duplicate and says how many went in', async () => {
+    const c = await fresh()
+    await c.insertOne({ _id: 'b' })
+    const err = await c.insertMany([{ _id: 'a' }, { _id: 'b' }, { _id: 'c' }]).then(() => null, (e: unknown) => e)
+    assert.ok(isDuplicateKeyError(err), 'a duplicate is reported as one')
+    assert.equal(insertedBefore(err), 1, 'one document went in before it')
+    assert.deepStrictEqual((await c.find({}, { sort: { _id: 1 } })).map((d) => d._id), ['a', 'b'], 'nothing after it')
+  })
+
+  t.test('claimEach(): 20 racers claiming two shared _ids and one of their own: each shared one has one winner, every own one is won', async () => {
+    const c = await fresh()
+    await c.insertOne({ _id: 'held' })
+    const results = await Promise.all(times(20).map((i) => claimEach(c, [{ _id: 'held' }, { _id: 'shared1' }, { _id: 'shared2' }, { _id: `own${i}` }])))
+    assert.ok(results.every((r) => r[0] === false), 'a document held before is never won')
+    assert.equal(results.filter((r) => r[1]).length, 1, 'shared1 has one winner')
+    assert.equal(results.filter((r) => r[2]).length, 1, 'shared2 has one winner')
+    assert.ok(results.every((r) => r[3] === true), 'each racer\'s own document goes in after the shared ones it lost')
+    assert.equal(await c.countDocuments({}), 23)
   })
 
   t.test('compare-and-set: 50 concurrent writers of version 1, exactly one winner', async () => {

@@ -16,11 +16,11 @@ export function createCodeChecker (mfa: MfaApi, store: TotpStore, params: TotpPa
     const now = mfa.nowSeconds()
     const timeStep = await verifyTotpCode(secret, code, params, now)
     if (timeStep === null) return 'invalid'
-    // The newest step any instance can accept now: the window ahead, and one more for clock skew.
-    const newestStep = Math.floor(now / params.period) + params.window + 1
-    // Kept until no code of this step or an older one can verify any more (window + a margin).
-    const expiresAt = new Date((timeStep + params.window + 2) * params.period * 1000)
-    if (await store.acceptTimeStepIfNewer(userId, secretRef, timeStep, newestStep, expiresAt)) return 'ok'
+    // The oldest step any instance can accept now: the window behind, and one more for clock skew.
+    const oldestStep = Math.floor(now / params.period) - params.window - 1
+    // A step is kept until no code of it can verify any more (window + a margin).
+    const expiresAt = (step: number): Date => new Date((step + params.window + 2) * params.period * 1000)
+    if (await store.acceptTimeStep(userId, secretRef, timeStep, oldestStep, expiresAt)) return 'ok'
     await mfa.emit('totp.replay', { userId, method: 'totp', request, details: { timeStep } })
     return 'replay'
   }

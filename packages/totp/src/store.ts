@@ -1,5 +1,5 @@
 import type { MfaApi } from '@fastify-mfa/core'
-import { claim, consume, type IndexSpec } from '@fastify-mfa/core/plugin-kit'
+import { claimEach, consume, type IndexSpec } from '@fastify-mfa/core/plugin-kit'
 import type { TotpSecretDocument, TotpSetupDocument, TotpStepDocument } from './types.js'
 
 /** Collection names (after fastify-mfa's `collectionPrefix`, `mfa_` by default). */
@@ -30,11 +30,11 @@ export interface TotpStore {
   /** Makes the secret active; true when it replaced an earlier one. */
   activate(secret: TotpSecretDocument): Promise<boolean>
   /**
-   * Records `timeStep` as used by this secret, only when no equal or newer step has been: exactly
-   * one of concurrent callers with the same step wins, on every instance. `newestStep` bounds the
-   * steps any instance can accept now (the window ahead, plus a margin for clock skew).
+   * Records `timeStep` as used by this secret, and every older step from `oldestStep` (the oldest
+   * any instance can accept now) as spent with it: a step is accepted at most once, and never after
+   * a newer one, by exactly one of concurrent callers on every instance.
    */
-  acceptTimeStepIfNewer(userId: string, secretRef: string, timeStep: number, newestStep: number, expiresAt: Date): Promise<boolean>
+  acceptTimeStep(userId: string, secretRef: string, timeStep: number, oldestStep: number, expiresAt: (step: number) => Date): Promise<boolean>
   /** Removes the secret, any setup and the used steps; true when a secret was removed. */
   remove(userId: string): Promise<boolean>
 }
@@ -62,16 +62,15 @@ export function createTotpStore (mfa: MfaApi): TotpStore {
       const result = await secrets.updateOne({ _id }, { $set: secret }, { upsert: true })
       return result.matchedCount === 1
     },
-    async acceptTimeStepIfNewer (userId, secretRef, timeStep, newestStep, expiresAt) {
-      // Claim first, then look for a newer claim: of two racing requests the later claimer always
-      // sees the earlier one, so an older step can never be accepted after a newer. The newer
-      // steps that could exist are few, looked up by `_id` in one query. Markers of older steps
-      // expire (TTL index, or core's sweep); none is deleted on this path.
-      const idOf = (step: number): string => `${userId}:${secretRef}:${step}`
-      if (!await claim(steps, { _id: idOf(timeStep), userId, secretRef, timeStep, expiresAt })) return false
-      if (newestStep <= timeStep) return true
-      const newer = Array.from({ length: newestStep - timeStep }, (_, i) => idOf(timeStep + 1 + i))
-      return await steps.findOne({ _id: { $in: newer }, expiresAt: { $gt: new Date(mfa.now()) } }) === null
+    async acceptTimeStep (userId, secretRef, timeStep, oldestStep, expiresAt) {
+      // One ordered claim: the older steps first, then this one. A step is inserted only once every
+      // older one is held, so a racing older code either went in before (and was accepted first) or
+      // finds its step held; the request wins when its own step is its to insert. Markers expire
+      // (TTL index, or core's sweep); none is deleted on this path.
+      const doc = (step: number): TotpStepDocument => ({ _id: `${userId}:${secretRef}:${step}`, userId, secretRef, timeStep: step, expiresAt: expiresAt(step) })
+      const docs = Array.from({ length: Math.max(0, timeStep - oldestStep) }, (_, i) => doc(oldestStep + i))
+      const won = await claimEach(steps, [...docs, doc(timeStep)])
+      return won[won.length - 1] === true
     },
     async remove (userId) {
       const removed = await secrets.deleteOne({ _id: userId })

@@ -1,4 +1,4 @@
-import { isDuplicateKeyError, type MfaCollection, type StoreFilter, type StoredDocument } from './types.js'
+import { insertedBefore, isDuplicateKeyError, type MfaCollection, type StoreFilter, type StoredDocument } from './types.js'
 
 /**
  * The atomic building blocks every single-use and counter rule is made of. Each one rests on an
@@ -18,6 +18,29 @@ export async function claim<T extends StoredDocument> (collection: MfaCollection
     if (isDuplicateKeyError(err)) return false
     throw err
   }
+}
+
+/**
+ * Claims each of `docs` in order, as `claim` does one: true for each this call inserted, false for
+ * each someone else holds. One command when none is held; after a held one the rest go on in
+ * order, so a document is inserted only once every one before it is held (by this call or another).
+ */
+export async function claimEach<T extends StoredDocument> (collection: MfaCollection<T>, docs: T[]): Promise<boolean[]> {
+  const won: boolean[] = []
+  let rest = docs
+  while (rest.length > 0) {
+    try {
+      await collection.insertMany(rest)
+      won.push(...rest.map(() => true))
+      rest = []
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err
+      const n = insertedBefore(err)
+      won.push(...rest.slice(0, n).map(() => true), false)
+      rest = rest.slice(n + 1)
+    }
+  }
+  return won
 }
 
 /** Removes and returns one matching document; of concurrent callers exactly one receives it. */

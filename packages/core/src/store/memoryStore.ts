@@ -6,6 +6,8 @@ type Doc = Record<string, unknown> & StoredDocument
 
 class DuplicateKeyError extends Error {
   readonly code = 11000
+  /** Of an `insertMany`: how many documents went in before this one. */
+  insertedCount = 0
   constructor (collection: string, index: string) {
     super(`E11000 duplicate key error collection: ${collection} index: ${index}`)
   }
@@ -99,7 +101,16 @@ class MemoryCollection<T extends StoredDocument> implements MfaCollection<T> {
 
   async insertOne (doc: T): Promise<void> { this.#write(doc as unknown as Doc, false) }
 
-  async insertMany (docs: T[]): Promise<void> { for (const doc of docs) this.#write(doc as unknown as Doc, false) }
+  async insertMany (docs: T[]): Promise<void> {
+    docs.forEach((doc, i) => {
+      try {
+        this.#write(doc as unknown as Doc, false)
+      } catch (err) {
+        if (err instanceof DuplicateKeyError) err.insertedCount = i
+        throw err
+      }
+    })
+  }
 
   async findOne (filter: object, options?: { sort?: SortSpec }): Promise<T | null> {
     const [doc] = this.#matching(filter, options?.sort, 1)

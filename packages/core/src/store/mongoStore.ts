@@ -43,7 +43,19 @@ function mongoCollection<T extends StoredDocument> (db: Db, name: string, ttlRef
   return {
     name,
     async insertOne (doc) { await c.insertOne(doc as Document) },
-    async insertMany (docs) { if (docs.length > 0) await c.insertMany(docs as Document[]) },
+    async insertMany (docs) {
+      if (docs.length === 0) return
+      try {
+        await c.insertMany(docs as Document[], { ordered: true })
+      } catch (err) {
+        // Ordered: the first write error's index is how many went in before it (servers differ in
+        // what they report as inserted, the index they all give).
+        const errors = (err as { writeErrors?: { index: number } | Array<{ index: number }> }).writeErrors
+        const first = Array.isArray(errors) ? errors[0] : errors
+        if (first && typeof first.index === 'number') Object.defineProperty(err, 'insertedCount', { value: first.index })
+        throw err
+      }
+    },
     async findOne (filter, options) { return await c.findOne(filter as Document, options ?? {}) as T | null },
     async find (filter, options) {
       let cursor = c.find(filter as Document)

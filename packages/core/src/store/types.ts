@@ -37,6 +37,10 @@ export interface MfaCollection<T extends StoredDocument> {
   readonly name: string
   /** Throws an error with `code === 11000` when a unique index is violated. */
   insertOne(doc: T): Promise<void>
+  /**
+   * Inserts in order and stops at the first document that fails. A duplicate throws an error with
+   * `code === 11000` and `insertedCount`: how many of `docs` went in before it.
+   */
   insertMany(docs: T[]): Promise<void>
   findOne(filter: StoreFilter<T>, options?: { sort?: SortSpec }): Promise<T | null>
   find(filter: StoreFilter<T>, options?: { sort?: SortSpec, limit?: number }): Promise<T[]>
@@ -57,6 +61,12 @@ export interface MfaStore {
   /** `'mongodb'`, `'memory'` (core warns that nothing persists) or a third backend's own name. */
   readonly kind: string
   collection<T extends StoredDocument>(name: string): MfaCollection<T>
+}
+
+/** Of an ordered `insertMany` that threw: how many documents went in before the one that failed. */
+export function insertedBefore (err: unknown): number {
+  const n = (err as { insertedCount?: unknown }).insertedCount
+  return typeof n === 'number' ? n : 0
 }
 
 export function isDuplicateKeyError (err: unknown): boolean {
