@@ -71,7 +71,7 @@ export async function run () {
       seconds: round((Date.now() - started) / 1000),
       bcryptCost: COST,
       store: db.kind === 'memory' ? 'memory (documents held in the process)' : db.kind,
-      storedDocuments: { events: await count('events'), totpSteps: await count('totp_steps'), pendingLogins: await count('pending_logins'), loginAttempts: await count('login_attempts') },
+      storedDocuments: { events: await count('events'), totpSteps: await count('totp_steps'), pendingLogins: await count('pending_logins'), loginSlots: await count('login_slots') },
       note: 'bcrypt cost 4 (not 10) to finish in time; ratio = max(after guarded, after logins) / after warm-up'
     }
   } finally {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { casRegister, claim, claimEach, consume } from './store/atomics.js'
+import { claim, claimEach, consume } from './store/atomics.js'
 import { insertedBefore, isDuplicateKeyError, type IndexSpec, type MfaStore } from './store/types.js'
 
 /** What the contract needs of a test runner: named async cases (tap's `t.test`, node:test's `test`…). */
@@ -150,40 +150,6 @@ export async function testStore (t: ContractRunner, makeStore: () => Promise<Mfa
     assert.equal(results.filter((r) => r[2]).length, 1, 'shared2 has one winner')
     assert.ok(results.every((r) => r[3] === true), 'each racer\'s own document goes in after the shared ones it lost')
     assert.equal(await c.countDocuments({}), 23)
-  })
-
-  t.test('compare-and-set: 50 concurrent writers of version 1, exactly one winner', async () => {
-    const cas = casRegister<number>((await makeStore()).collection('contract_cas'), () => Date.now())
-    const seen = await cas.read('k')
-    assert.deepStrictEqual(seen, { version: 0, value: null })
-    const results = await Promise.all(times(50).map((i) => cas.compareAndSet('k', seen, i)))
-    assert.equal(results.filter(Boolean).length, 1)
-    const after = await cas.read('k')
-    assert.equal(after.version, 1)
-    assert.equal(await cas.compareAndSet('k', seen, 99), false, 'a writer holding a stale version loses')
-    assert.ok(await cas.compareAndSet('k', after, 100))
-    assert.deepStrictEqual(await cas.read('k'), { version: 2, value: 100 })
-    assert.equal(await cas.compareAndSet('k', seen, 7), false, 'an old version cannot be written again')
-    assert.deepStrictEqual(await cas.read('k'), { version: 2, value: 100 })
-    await cas.remove('k')
-    assert.deepStrictEqual(await cas.read('k'), { version: 0, value: null })
-  })
-
-  t.test('guarded increment: 50 concurrent increments below 5, exactly 5 succeed', async () => {
-    const cas = casRegister<number>((await makeStore()).collection('contract_cas'), () => Date.now())
-    const results = await Promise.all(times(50).map(() => cas.update('attempts', (n) => (n ?? 0) < 5 ? (n ?? 0) + 1 : null)))
-    assert.equal(results.filter((r) => r !== null).length, 5)
-    assert.deepStrictEqual(results.filter((r) => r !== null).sort(), [1, 2, 3, 4, 5], 'each count is handed out once')
-    assert.equal((await cas.read('attempts')).value, 5)
-  })
-
-  t.test('compare-and-set values expire in the query', async () => {
-    let now = 1000
-    const cas = casRegister<string>((await makeStore()).collection('contract_cas'), () => now)
-    assert.ok(await cas.compareAndSet('e', await cas.read('e'), 'v', new Date(2000)))
-    assert.equal((await cas.read('e')).value, 'v')
-    now = 2000
-    assert.equal((await cas.read('e')).value, null)
   })
 
   t.test('createIndexes is idempotent and tolerates TTL indexes', async () => {

@@ -46,6 +46,7 @@ t.test('denied: 401 FST_MFA_APPROVAL_DENIED, the login stays open for another me
     t.match(refused.json(), { code: 'FST_MFA_APPROVAL_DENIED' })
     t.match((await verify(a, requestId)).json(), { code: 'FST_MFA_APPROVAL_DENIED' }, 'and stays denied')
     t.same(await raw('login_locks'), [], 'a denial is no wrong guess: the account lockout counts nothing')
+    t.same((await raw('login_slots')).filter((d) => String(d._id).startsWith('l:')), [], 'nor holds a place in its run of checks')
     t.match((await post(a, '/auth/login/verify', { method: 'totp', code: 'ok-alice' })).json(), { step: 'complete', aal: 2 })
   })
 })

@@ -58,7 +58,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     // Past the bound of wrong codes in a row, only a phishing-resistant factor is offered.
     const methods = lock.codesBlocked ? decision.methods.filter((m) => mfa.factors.get(m)?.phishingResistant === true) : decision.methods
     if (methods.length === 0) throw lockout.codesBlockedError()
-    const { token, doc } = await store.create(userId, methods, !decision.fullSession, decision.fullSession ? decision.requiredAmr : null)
+    const { token, doc } = await store.create(userId, methods, !decision.fullSession, decision.fullSession ? decision.requiredAmr : null, lock)
     await mfa.sessions.establish(request, { aal: 0, amr: [], pending: { id: doc._id, expiresAt: Math.floor(doc.expiresAt.getTime() / 1000), methods: doc.methods } })
     await mfa.emit('login.password_ok', { userId, request, details: { methods: doc.methods } })
     return { step: 'mfa', mfaToken: token, methods: doc.methods, expiresAt: doc.expiresAt.toISOString() }
@@ -76,16 +76,15 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     check: (pending: PendingLogin) => Promise<FactorResult>): Promise<LoginAnswer> {
     const pending = await findPending(request, input.mfaToken)
     if (!pending.methods.includes(input.method)) throw withDetails(new errors.FST_MFA_METHOD_NOT_ALLOWED(), { methods: pending.methods })
-    const attempt = await store.takeAttempt(pending._id)
-    if (attempt === null) {
+    const expired = async (): Promise<never> => {
       await store.discard(pending._id)
       throw new errors.FST_MFA_LOGIN_EXPIRED()
     }
-    const answer = await lockout.underLockout(pending.userId, mfa.factors.get(input.method)!, async () => {
+    const answer = await lockout.underLockout(pending.userId, mfa.factors.get(input.method)!, async ({ attempt, refuse }) => {
       const result = await check(pending)
       if (!result.ok || result.userId !== pending.userId) {
-        if (attempt.left === 0) await store.discard(pending._id)
-        return await lockout.refuse(request, pending.userId, input.method, result, attempt.left)
+        if (attempt!.left === 0) await store.discard(pending._id)
+        return await refuse(request, input.method, result)
       }
       policy.assertResult(pending.requiredAmr, result.amr)
       if (!await store.consume(pending)) throw new errors.FST_MFA_LOGIN_EXPIRED()
@@ -97,14 +96,14 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
         check: { method: input.method, aal: result.aal, at: mfa.nowSeconds() },
         enrollOnly: pending.enrollOnly === true
       }, async () => await mfa.emit('mfa.code_accepted', { userId: pending.userId, method: input.method, request }))
-    }, async () => { await store.returnAttempt(pending._id, attempt.n) })
+    }, { pending, expired })
     if (input.rememberDevice && mfa.devices && pending.enrollOnly !== true) await mfa.devices.remember(request, reply, pending.userId)
     return answer
   }
 
   /** Passwordless sign-in with a verified passkey (user verification done: two factors in one). */
   async function passkey (request: FastifyRequest, reply: FastifyReply, factor: MfaFactor, result: Verified): Promise<LoginAnswer> {
-    const [decision, lock] = await Promise.all([
+    const [decision] = await Promise.all([
       policy.decide(result.userId).catch(async (err: unknown) => {
         // The host no longer knows the user (deleted, disabled): refused like a wrong password.
         await mfa.emit('login.passkey_failed', { userId: result.userId, method: factor.id, request, details: { reason: 'unknown_user' } })
@@ -115,7 +114,7 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     policy.assertMethod(decision, factor.id)
     if (decision.fullSession) policy.assertResult(decision.requiredAmr, result.amr)
     // A phishing-resistant factor ends the run of wrong codes (and a block of codes).
-    if (lock.hasFailures) await lockout.resetFailures(result.userId)
+    await lockout.resetFailures(result.userId)
     const now = mfa.nowSeconds()
     return await complete(request, reply, {
       userId: result.userId,
@@ -138,9 +137,9 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
     policy.assertMethod(decision, factor.id)
     const current = request.session.get('mfa')!
     let meetsRole = true
-    const result = await lockout.underLockout(userId, factor, async () => {
+    const result = await lockout.underLockout(userId, factor, async ({ refuse }) => {
       const result = await check(userId)
-      if (!result.ok || result.userId !== userId) return await lockout.refuse(request, userId, factor.id, result)
+      if (!result.ok || result.userId !== userId) return await refuse(request, factor.id, result)
       meetsRole = policy.meetsResult(decision.requiredAmr, result.amr)
       // An enrol-only session may prove a factor the role does not accept (a synced passkey where it
       // needs a hardware key): it stays enrol-only, fresh enough to add what the role needs.

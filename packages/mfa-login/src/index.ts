@@ -17,6 +17,7 @@ import { sessionRoutes } from './routes/session.js'
 import { stepUpRoutes } from './routes/stepUp.js'
 import { sendRoutes } from './routes/send.js'
 import { approvalRoutes } from './routes/approval.js'
+import { createLockoutStore } from './lockoutStore.js'
 import { createLoginStore } from './store.js'
 import './types.js'
 
@@ -26,14 +27,18 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
   const opts = resolveOptions(options, passwordCheck.verifyBcrypt)
   const mfa = fastify.mfa
   const store = createLoginStore(mfa, opts)
+  const lockoutStore = createLockoutStore(mfa, opts)
   const policy = createPolicy(mfa, opts)
   mfa.policyMethods = async (userId) => (await policy.decide(userId)).methods
   const brake = opts.passwordBrake ? createPasswordBrake(mfa, opts.passwordBrake) : null
   const known = opts.passwordBrake ? createKnownDevices(mfa, opts.passwordBrake) : null
   const password = createPasswordStep(mfa, opts, passwordCheck, brake, known)
-  const flow = createFlow(mfa, opts, store, policy, createLockout(mfa, store, opts.lockout.maxConsecutive), password.issueDeviceCookie)
+  const flow = createFlow(mfa, opts, store, policy, createLockout(mfa, lockoutStore, opts.lockout.maxConsecutive), password.issueDeviceCookie)
   // A second step begun before a security change cannot be finished after it; account deletion removes the rest.
-  mfa.registerUserData({ securityChanged: store.discardForUser, forget: store.forgetUser })
+  mfa.registerUserData({
+    securityChanged: store.discardForUser,
+    forget: async (userId) => { await store.discardForUser(userId); await lockoutStore.forget(userId) }
+  })
   const errorHandler = createRouteErrorHandler()
   mfa.login = {
     async begin (request, reply, userId) {
@@ -46,7 +51,7 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
       }
     }
   }
-  mfa.admin = createAdmin(mfa, store)
+  mfa.admin = createAdmin(mfa, lockoutStore)
   fastify.addHook('onReady', async () => {
     policy.checkRoles()
     await passwordCheck.warmUp()
