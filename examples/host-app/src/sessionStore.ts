@@ -23,11 +23,11 @@ export class CollectionSessionStore {
   constructor (private readonly sessions: MfaCollection<SessionDocument>, private readonly fallbackTtl = 86_400) {}
 
   get (sessionId: string, callback: Callback): void {
-    this.sessions.find({ _id: { $in: [sessionId, tombstone(sessionId)] } })
-      .then((docs) => {
-        const session = docs.find((d) => d._id === sessionId)
-        const destroyed = docs.some((d) => d._id === tombstone(sessionId))
-        const live = !destroyed && session?.data !== undefined && session.expiresAt.getTime() > Date.now()
+    // Two lookups by `_id` (in parallel), not one `$in`: every MongoDB-compatible server finds an
+    // `_id` without reading the collection, while some (FerretDB 1.x) filter an `$in` document by document.
+    Promise.all([this.sessions.findOne({ _id: sessionId }), this.sessions.findOne({ _id: tombstone(sessionId) })])
+      .then(([session, destroyed]) => {
+        const live = destroyed === null && session?.data !== undefined && session.expiresAt.getTime() > Date.now()
         callback(null, live ? JSON.parse(session.data!) : null)
       }, callback)
   }
