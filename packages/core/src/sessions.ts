@@ -116,6 +116,10 @@ export function createSessionRegistry (records: MfaCollection<SessionRecord>, cr
     else await destroy(storeOf(request), crypto.decrypt(record.sessionId, sealContext(record._id)))
     await records.deleteOne({ _id: record._id })
   }
+  const cameWithRequest = (request: FastifyRequest): boolean => {
+    const id = request.session.encryptedSessionId
+    return Object.values(request.cookies ?? {}).some((value) => typeof value === 'string' && value.endsWith(id))
+  }
   const sealed = (request: FastifyRequest, publicId: string) => ({
     sessionIdHash: sha256(request.session.sessionId),
     sessionId: crypto.encrypt(request.session.sessionId, sealContext(publicId))
@@ -125,7 +129,9 @@ export function createSessionRegistry (records: MfaCollection<SessionRecord>, cr
     async establish (request, state) {
       const previous = request.session.get('mfa')
       storeOf(request)
-      await request.session.regenerate()
+      // A session that came with the request (its id is in a cookie someone may have planted) gets a
+      // new id. One this request created has an id nobody has seen, and nothing stored to destroy.
+      if (cameWithRequest(request)) await request.session.regenerate()
       const next: MfaSessionState = { ...state }
       delete next.sid
       if (typeof next.userId === 'string') {

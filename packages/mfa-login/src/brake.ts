@@ -1,5 +1,5 @@
 import type { MfaApi } from '@fastify-mfa/core'
-import { claim, sha256, type IndexSpec, type StoredDocument } from '@fastify-mfa/core/plugin-kit'
+import { claim, claimEach, sha256, type IndexSpec, type StoredDocument } from '@fastify-mfa/core/plugin-kit'
 import type { ResolvedBrakeOptions } from './options.js'
 
 /** One password check of a bucket in a window: `<bucket>:<window>:<n>`. Kept when it failed, given back when it did not. */
@@ -8,12 +8,12 @@ interface SlotDocument extends StoredDocument { bucket: string, expiresAt: Date 
 /**
  * A bucket's brake (`_id` is the bucket): how many times in a row it held, and until when (epoch ms).
  * Only the check that took a window's last slot writes it (one writer at a time), so a plain
- * write by `_id` is enough; it is read by `_id`, the one read of the fast path.
+ * write by `_id` is enough. It is read by `_id` only when a window's first slot is held.
  */
 interface BrakeDocument extends StoredDocument { level: number, lockedUntil: number, expiresAt: Date }
 
 /** A password check that may run, or the seconds the brake still holds. */
-export type BrakeEntry = { slot: string, n: number, budget: number, bucket: string, level: number } | { retryAfter: number }
+export type BrakeEntry = { slot: string, n: number, budget: number, bucket: string } | { retryAfter: number }
 
 const expiresTtl: IndexSpec[] = [{ name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }]
 const DAY_MS = 86_400_000
@@ -25,7 +25,9 @@ const DAY_MS = 86_400_000
  * window by `_id` before the password is compared, so checks in flight on any number of instances
  * cannot exceed the budget; a right password gives its slot back (only failures count). The
  * failure that takes the last slot sets the brake, for `durations[level]`: it grows each time in a
- * row, and is forgotten a day after it last held.
+ * row, and is forgotten a day after it last held. The brake also takes the first slot of each
+ * later window it covers, so the fast path (first slot free: no failure, no check in flight, no
+ * brake) needs no read: the brake is read only when the first slot is held.
  */
 export function createPasswordBrake (mfa: MfaApi, opts: ResolvedBrakeOptions) {
   const slots = mfa.collection<SlotDocument>('password_slots')
@@ -42,23 +44,28 @@ export function createPasswordBrake (mfa: MfaApi, opts: ResolvedBrakeOptions) {
 
     async enter (bucket: string, budget: number): Promise<BrakeEntry> {
       const now = mfa.now()
-      // The one read of the fast path; absent for buckets that never reached their threshold.
-      const state = live(await brakes.findOne({ _id: bucket }))
-      if (state !== null && state.lockedUntil > now) return { retryAfter: Math.ceil((state.lockedUntil - now) / 1000) }
       const window = Math.floor(now / windowMs)
       const expiresAt = new Date((window + 1) * windowMs)
-      for (let n = 1; n <= budget; n++) {
-        const slot = `${bucket}:${window}:${n}`
-        if (await claim(slots, { _id: slot, bucket, expiresAt })) return { slot, n, budget, bucket, level: state?.level ?? 0 }
+      const slot = (n: number): SlotDocument & { _id: string } => ({ _id: `${bucket}:${window}:${n}`, bucket, expiresAt })
+      if (await claim(slots, slot(1))) return { slot: slot(1)._id, n: 1, budget, bucket }
+      // The first slot is held (a failure, a check in flight, or a brake): is the bucket braked?
+      const state = live(await brakes.findOne({ _id: bucket }))
+      if (state !== null && state.lockedUntil > now) return { retryAfter: Math.ceil((state.lockedUntil - now) / 1000) }
+      for (let n = 2; n <= budget; n++) {
+        if (await claim(slots, slot(n))) return { slot: slot(n)._id, n, budget, bucket }
       }
       // Every slot is taken by failures or checks in flight: wait for the next window.
       return { retryAfter: Math.ceil((expiresAt.getTime() - now) / 1000) }
     },
 
-    /** A right password: the slot is given back (before the answer, so the next check finds it free), and the brake history ends. */
+    /**
+     * A right password: the slot is given back (before the answer, so the next check finds it free).
+     * On the slow path (a held first slot) it also ends the brake's growth; otherwise the growth is
+     * forgotten a day after the brake last held.
+     */
     async passed (entry: Extract<BrakeEntry, { slot: string }>): Promise<void> {
       await slots.deleteOne({ _id: entry.slot })
-      if (entry.level > 0) await brakes.deleteOne({ _id: entry.bucket })
+      if (entry.n > 1) await brakes.deleteOne({ _id: entry.bucket })
     },
 
     /** A check that failed without comparing (an error): its slot is given back. */
@@ -67,12 +74,17 @@ export function createPasswordBrake (mfa: MfaApi, opts: ResolvedBrakeOptions) {
     /** A wrong password keeps its slot; the one that took the last slot sets the brake. Returns its seconds, or 0. */
     async failed (entry: Extract<BrakeEntry, { slot: string }>): Promise<number> {
       if (entry.n < entry.budget) return 0
-      // The level `enter` read: only this check (the one that took the last slot) writes the brake.
+      // Only this check (the one that took the last slot) writes the brake.
       const now = mfa.now()
-      const level = entry.level
+      const level = live(await brakes.findOne({ _id: entry.bucket }))?.level ?? 0
       const lockedUntil = now + opts.durations[Math.min(level, opts.durations.length - 1)]! * 1000
       // Forgotten a day after it last held.
       await brakes.updateOne({ _id: entry.bucket }, { $set: { level: level + 1, lockedUntil, expiresAt: new Date(lockedUntil + DAY_MS) } }, { upsert: true })
+      // The first slot of each later window the brake reaches into: a check there reads the brake.
+      const first = Math.floor(now / windowMs) + 1
+      const last = Math.floor((lockedUntil - 1) / windowMs)
+      await claimEach(slots, Array.from({ length: Math.max(0, last - first + 1) }, (_, i) =>
+        ({ _id: `${entry.bucket}:${first + i}:1`, bucket: entry.bucket, expiresAt: new Date((first + i + 1) * windowMs) })))
       return Math.ceil((lockedUntil - now) / 1000)
     }
   }

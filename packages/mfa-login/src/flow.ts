@@ -44,14 +44,16 @@ export function createFlow (mfa: MfaApi, opts: ResolvedLoginOptions, store: Logi
    * neither a pending login nor a remembered device gets around the lock.
    */
   async function begin (request: FastifyRequest, reply: FastifyReply, userId: string): Promise<LoginAnswer> {
-    const [decision, lock] = await Promise.all([policy.decide(userId), lockout.assertNotLocked(userId)])
+    const decision = await policy.decide(userId)
     const authTime = mfa.nowSeconds()
     if (decision.enrolled.length === 0) {
+      // No second factor, so no lockout of one: the lock state is read only for users who have one.
       // Inside the grace period of a required policy the user is nudged at once; otherwise
       // GET /auth/session decides from the audit trail (kept off the login's hot path).
       const suggestEnrollment = !decision.mustEnrol && opts.mode === 'required'
       return await complete(request, reply, { userId, aal: 1, amr: ['pwd'], authTime, enrollOnly: decision.mustEnrol, suggestEnrollment })
     }
+    const lock = await lockout.assertNotLocked(userId)
     if (decision.deviceMaySkip && mfa.devices && await mfa.devices.check(request, userId)) {
       return await complete(request, reply, { userId, aal: 2, amr: ['pwd', 'rmd', 'mfa'], authTime })
     }

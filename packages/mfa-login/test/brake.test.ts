@@ -89,6 +89,25 @@ await eachStore(t, async (t, _store, kind) => {
     t.equal((await at('127.0.0.11').login('bob@example.com', 'wrong')).status, 401, 'other accounts are not affected')
   })
 
+  t.test('a brake holds into the next window: its first check is not compared', async (t) => {
+    const { at, clock, events } = await setup(t)
+    clock.advance(450) // half way into a window of 900 s
+    const stranger = at('127.0.0.12')
+    for (let i = 0; i < 10; i++) await stranger.login('alice@example.com', 'wrong')
+    const braked = await stranger.login('alice@example.com', PASSWORD)
+    t.equal(braked.status, 429)
+    // Into the next window of 900 s, before the brake of 900 s ends.
+    const windowMs = 900_000
+    clock.advance((windowMs - clock.now() % windowMs) / 1000 + 1)
+    const compared = events.filter((e) => e.type === 'login.password_failed').length
+    const next = await at('127.0.0.13').login('alice@example.com', PASSWORD)
+    t.equal(next.status, 429, 'the right password from a stranger, in a fresh window, while the brake holds')
+    t.ok(next.body.retryAfter > 0 && next.body.retryAfter < 900)
+    t.equal(events.filter((e) => e.type === 'login.password_failed').length, compared, 'no password was compared')
+    clock.advance(900)
+    t.equal((await at('127.0.0.13').login('alice@example.com', PASSWORD)).status, 200, 'after the brake the right password passes')
+  })
+
   t.test('a tampered device cookie, or another account\'s, counts as unknown', async (t) => {
     const { at, ownersBrowser } = await setup(t)
     const alices = await ownersBrowser('127.0.0.12')
