@@ -55,10 +55,15 @@ function totpCodes (job) {
   }]
 }
 
-/** `name=value` of the first cookie an answer sets. */
-function sessionCookie (headers) {
-  const cookie = headers['set-cookie'] ?? headers['Set-Cookie']
-  return String(Array.isArray(cookie) ? cookie[0] : cookie ?? '').split(';')[0]
+/** The cookies an answer sets, merged into `jar` (name → value) as a browser keeps them; returns the Cookie header. */
+function keepCookies (jar, headers) {
+  const set = headers['set-cookie'] ?? headers['Set-Cookie'] ?? []
+  for (const line of Array.isArray(set) ? set : [set]) {
+    const [pair] = String(line).split(';')
+    const at = pair.indexOf('=')
+    if (at > 0) jar.set(pair.slice(0, at).trim(), pair.slice(at + 1))
+  }
+  return [...jar].map(([name, value]) => `${name}=${value}`).join('; ')
 }
 
 function login (job) {
@@ -71,11 +76,13 @@ function login (job) {
       headers: json,
       setupRequest (request, context) {
         context.user = users[Math.min(next++, users.length - 1)]
+        // Each sign-in is a new browser: its cookies are its own.
+        context.jar = new Map()
         return { ...request, body: JSON.stringify({ login: context.user.email, password: context.user.password }) }
       },
       onResponse (status, body, context, headers) {
         context.mfaToken = status === 200 ? JSON.parse(body).mfaToken : 'x'.repeat(43)
-        context.cookie = sessionCookie(headers)
+        context.cookie = keepCookies(context.jar, headers)
       }
     },
     {
@@ -87,7 +94,7 @@ function login (job) {
         headers: { ...request.headers, cookie: context.cookie },
         body: JSON.stringify({ mfaToken: context.mfaToken, method: 'totp', code: context.user.code })
       }),
-      onResponse (status, body, context, headers) { context.cookie = sessionCookie(headers) }
+      onResponse (status, body, context, headers) { context.cookie = keepCookies(context.jar, headers) }
     },
     {
       method: 'POST',
