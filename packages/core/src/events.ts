@@ -57,20 +57,25 @@ export interface EventLog {
 
 /**
  * Events emitted before the event loop's next check phase are written together, with one
- * insertMany: a login's events cost one write, and concurrent requests share writes. Each caller
- * resolves once its event is stored (or rejects with the write's error).
+ * insertMany: a login's events cost one write, and concurrent requests share writes. One write is
+ * in flight at a time: events emitted meanwhile wait for it and go in the next (group commit), so
+ * under load a write carries the events of many requests. Each caller resolves once its event is
+ * stored (or rejects with its write's error).
  */
 function batchedInsert (collection: MfaCollection<MfaEvent>, onStored: () => void): (event: MfaEvent) => Promise<void> {
   let open: { events: MfaEvent[], written: Promise<void> } | null = null
+  let last: Promise<void> = Promise.resolve()
   return async (event) => {
     if (open === null) {
       const events: MfaEvent[] = []
-      const written = new Promise((resolve) => setImmediate(resolve)).then(async () => {
+      const previous = last.catch(() => {})
+      const written = Promise.all([previous, new Promise((resolve) => setImmediate(resolve))]).then(async () => {
         open = null
         await collection.insertMany(events)
         onStored()
       })
       open = { events, written }
+      last = written
     }
     open.events.push(event)
     await open.written

@@ -130,6 +130,32 @@ await eachStore(t, async (t, store) => {
     t.same(writes, [3], 'one insertMany for the three')
   })
 
+  t.test('one event write at a time: events emitted while it runs go in the next one together', async (t) => {
+    const writes: number[] = []
+    let release!: () => void
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const app = await buildTestApp(t, {
+      core: mfaCore,
+      store: withEventWrites(async (docs, original) => {
+        writes.push(docs.length)
+        if (writes.length === 1) await held
+        await original(docs)
+      })
+    })
+    const first = app.mfa.emit('login.success', { userId: 'g0' })
+    while (writes.length === 0) await new Promise((resolve) => setImmediate(resolve))
+    const later = [1, 2, 3].map(async (i) => {
+      await new Promise((resolve) => setTimeout(resolve, i)) // separate ticks, while the first write runs
+      await app.mfa.emit('login.success', { userId: `g${i}` })
+    })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    t.same(writes, [1], 'nothing else is written while the first write runs')
+    release()
+    await Promise.all([first, ...later])
+    t.same(writes, [1, 3], 'the three that waited share one write')
+    t.same((await app.mfa.events.recent('g3', 1)).map((e) => e.type), ['login.success'])
+  })
+
   t.test('a failed event write fails each emit that waited for it', async (t) => {
     const app = await buildTestApp(t, { core: mfaCore, store: withEventWrites(async () => { throw new Error('database unavailable') }) })
     const results = await Promise.allSettled([app.mfa.emit('login.success', { userId: 'a' }), app.mfa.emit('login.success', { userId: 'b' })])
