@@ -57,9 +57,15 @@ export async function run () {
     for (const side of Object.values(sides)) assertAllOk('warm-up', await load(side, WARMUP_SECONDS))
     for (let i = 0; i < ROUNDS; i++) {
       for (const [name, side] of Object.entries(sides)) {
+        const cpu = process.cpuUsage()
         const summary = await load(side, ROUND_SECONDS)
+        const used = process.cpuUsage(cpu)
         assertAllOk(name, summary)
         side.rounds.push(summary.okPerSecond)
+        // The server's own CPU per answer (this process; the load generator is a child): less
+        // disturbed by other load than a rate is.
+        side.cpu = (side.cpu ?? 0) + used.user + used.system
+        side.answers = (side.answers ?? 0) + summary.ok
       }
     }
     const best = (side) => Math.max(...side.rounds)
@@ -72,7 +78,9 @@ export async function run () {
       target: '>= 0.95',
       medianPairRatio: round(median(sides.ours.rounds.map((r, i) => r / sides.baseline.rounds[i])), 3),
       statistic: `best of ${ROUNDS} alternating ${ROUND_SECONDS} s rounds, ${CONNECTIONS} connections`,
-      rounds: { ours: sides.ours.rounds.map((r) => round(r, 0)), baseline: sides.baseline.rounds.map((r) => round(r, 0)) }
+      rounds: { ours: sides.ours.rounds.map((r) => round(r, 0)), baseline: sides.baseline.rounds.map((r) => round(r, 0)) },
+      cpuMicrosecondsPerRequest: { ours: round(sides.ours.cpu / sides.ours.answers, 1), baseline: round(sides.baseline.cpu / sides.baseline.answers, 1) },
+      cpuRatio: round((sides.baseline.cpu / sides.baseline.answers) / (sides.ours.cpu / sides.ours.answers), 3)
     }
   } finally {
     await t.close()
