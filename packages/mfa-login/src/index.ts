@@ -27,7 +27,7 @@ async function fastifyMfaLogin (fastify: FastifyInstance, options: MfaLoginOptio
   const opts = resolveOptions(options, passwordCheck.verifyBcrypt)
   const mfa = fastify.mfa
   const store = createLoginStore(mfa, opts)
-  const lockoutStore = createLockoutStore(mfa, opts)
+  const lockoutStore = createLockoutStore(mfa, opts, store.relock)
   const policy = createPolicy(mfa, opts)
   mfa.policyMethods = async (userId) => (await policy.decide(userId)).methods
   const brake = opts.passwordBrake ? createPasswordBrake(mfa, opts.passwordBrake) : null

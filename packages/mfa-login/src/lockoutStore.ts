@@ -38,7 +38,13 @@ const FAILURE_MEMORY_MS = 365 * 86_400_000
 const expiresTtl: IndexSpec[] = [{ name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }]
 const nothing = (epoch: string): LockSnapshot => ({ epoch, level: 0, lockedUntil: 0, consecutive: 0, codesBlocked: false })
 
-export function createLockoutStore (mfa: MfaApi, opts: { maxAttempts: number, lockout: { threshold: number, durations: number[], maxConsecutive: number } }) {
+/**
+ * `ended(userId, snap)`: an epoch ended in a lock or the block of codes. The user's pending logins
+ * carry the epoch their password step read, and may hold an older one (a success began a new epoch
+ * since); they are given `snap`, so none of them checks a code during the lock, or in an old epoch after it.
+ */
+export function createLockoutStore (mfa: MfaApi, opts: { maxAttempts: number, lockout: { threshold: number, durations: number[], maxConsecutive: number } },
+  ended: (userId: string, snap: LockSnapshot) => Promise<void>) {
   const locks = mfa.collection<LockDocument>('login_locks')
   const slots = mfa.collection<SlotDocument>('login_slots')
   mfa.ensureIndexes(slots, [{ name: 'user', key: { userId: 1 } }, ...expiresTtl])
@@ -68,7 +74,9 @@ export function createLockoutStore (mfa: MfaApi, opts: { maxAttempts: number, lo
   async function lock (userId: string, snap: LockSnapshot, failures: number): Promise<number> {
     const ms = durations[Math.min(snap.level, durations.length - 1)]! * 1000
     const consecutive = snap.consecutive + failures
-    await write(userId, { epoch: randomToken(9), level: snap.level + 1, lockedUntil: mfa.now() + ms, consecutive, codesBlocked: snap.codesBlocked || consecutive >= maxConsecutive })
+    const next = { epoch: randomToken(9), level: snap.level + 1, lockedUntil: mfa.now() + ms, consecutive, codesBlocked: snap.codesBlocked || consecutive >= maxConsecutive }
+    await write(userId, next)
+    await ended(userId, next)
     return ms
   }
 
@@ -149,7 +157,9 @@ export function createLockoutStore (mfa: MfaApi, opts: { maxAttempts: number, lo
       await slots.updateOne({ _id: entry.slot }, { $set: { failed: true } })
       if (reached) {
         await claimEach(slots, Array.from({ length: threshold - entry.m }, (_, i) => lockSlot(entry.userId, entry.snap.epoch, entry.m + 1 + i)))
-        await write(entry.userId, { ...entry.snap, epoch: randomToken(9), consecutive, codesBlocked: true })
+        const next = { ...entry.snap, epoch: randomToken(9), consecutive, codesBlocked: true }
+        await write(entry.userId, next)
+        await ended(entry.userId, next)
       }
       return { lockedMs: 0, codesBlocked: reached }
     },

@@ -56,6 +56,10 @@ export function createLoginStore (mfa: MfaApi, opts: { pendingTtl: number }) {
     // Its attempts are left to expire with the login: removed early, a guess already in flight
     // would find its slot free again and be evaluated beyond the limit.
     discard: async (id: string) => { await pending.deleteOne({ _id: id }) },
+    /** The account's lockout changed (a lock, the block of codes): the user's pending logins check under the new state. */
+    async relock (userId: string, lock: LockSnapshot): Promise<void> {
+      for (const doc of await pending.find({ userId })) await pending.updateOne({ _id: doc._id }, { $set: { lock } })
+    },
     /** Ends the user's pending logins (a security change: a second step begun before it cannot finish; account deletion). */
     discardForUser: async (userId: string) => { await pending.deleteMany({ userId }) }
   }

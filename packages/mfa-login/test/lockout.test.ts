@@ -57,6 +57,22 @@ await eachStore(t, async (t, _store, kind) => {
     t.match((await verify(early, 'ok-alice')).json(), { step: 'complete' }, 'the lock ends')
   })
 
+  t.test('a pending login begun before the owner\'s last sign-in checks nothing during a lock either', async (t) => {
+    const { a, b, clock, totp } = await twoInstances(t)
+    const early = agent(a)
+    await login(early, 'alice@example.com') // its password step read the lockout before the owner signed in
+    const owner = agent(b)
+    await login(owner, 'alice@example.com')
+    t.match((await verify(owner, 'ok-alice')).json(), { step: 'complete' }, 'the owner signs in: a new run of checks')
+    await lockAlice(t, b)
+    const checked = totp.calls.length
+    const during = await verify(early, 'ok-alice')
+    t.match(during.json(), { code: 'FST_MFA_LOCKED' }, 'even the right code, on the older login, is refused while locked')
+    t.equal(totp.calls.length, checked, 'and not checked')
+    clock.advance(61)
+    t.match((await verify(early, 'ok-alice')).json(), { step: 'complete' }, 'after the lock it finishes')
+  })
+
   t.test('a remembered device does not get around the lock', async (t) => {
     const { a, clock } = await twoInstances(t)
     await lockAlice(t, a)
