@@ -77,4 +77,48 @@ await eachStore(t, async (t, _store, kind) => {
     t.equal((await verify(b, 'totp', 'wrong')).statusCode, 401)
     t.equal(events.filter((e) => e.type === 'mfa.codes_blocked').length, 0)
   })
+
+  t.test('a bound that is not a multiple of the threshold blocks codes at the failure that reaches it, not at the next lock', async (t) => {
+    const clock = fakeClock()
+    const totp = fakeCodeFactor('totp', new Set(['alice']))
+    const app = await buildLoginApp(t, {
+      users: new Map([['alice', user('alice')]]),
+      clock,
+      store: await freshStore(t, kind),
+      factors: [totp.factor],
+      login: { rateLimit: false, passwordBrake: false, lockout: { threshold: 5, durations: [60], maxConsecutive: 7 } }
+    })
+    const events: MfaEvent[] = []
+    app.mfa.on('*', (e) => { events.push(e) })
+    const login = async (a: Agent) => await a.inject({ method: 'POST', url: '/auth/login', payload: { login: 'alice@example.com', password: PASSWORD } })
+    const verify = async (a: Agent, code: string) => await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code } })
+    const first = agent(app)
+    await login(first)
+    for (let i = 0; i < 5; i++) await verify(first, 'wrong') // the fifth locks
+    clock.advance(61)
+    const second = agent(app)
+    await login(second)
+    t.equal((await verify(second, 'wrong')).statusCode, 401, 'the sixth in a row')
+    const seventh = await verify(second, 'wrong')
+    t.equal(seventh.statusCode, 401, 'the seventh: no lock (two of five), but the bound')
+    t.equal(events.filter((e) => e.type === 'mfa.codes_blocked').length, 1)
+    const calls = totp.calls.length
+    t.equal((await verify(second, 'ok-alice')).json().code, 'FST_MFA_CODES_BLOCKED', 'the open login takes no code any more')
+    t.equal(totp.calls.length, calls, 'not checked')
+    t.equal((await login(agent(app))).json().code, 'FST_MFA_CODES_BLOCKED', 'nor a new one')
+  })
+
+  t.test('account deletion removes the lockout state', async (t) => {
+    const totp = fakeCodeFactor('totp', new Set(['alice']))
+    const app = await buildLoginApp(t, { users: new Map([['alice', user('alice')]]), clock: fakeClock(), store: await freshStore(t, kind), factors: [totp.factor], login: { rateLimit: false, passwordBrake: false } })
+    const a = agent(app)
+    await a.inject({ method: 'POST', url: '/auth/login', payload: { login: 'alice@example.com', password: PASSWORD } })
+    for (let i = 0; i < 5; i++) await a.inject({ method: 'POST', url: '/auth/login/verify', payload: { method: 'totp', code: 'wrong' } })
+    const raw = async (name: string) => await app.mfa.store.collection(`mfa_${name}`).find({ userId: 'alice' })
+    t.ok((await raw('login_slots')).length > 0, 'wrong codes on record')
+    t.ok(await app.mfa.store.collection('mfa_login_locks').findOne({ _id: 'alice' }), 'locked')
+    await app.mfa.forgetUser('alice')
+    t.same(await raw('login_slots'), [])
+    t.equal(await app.mfa.store.collection('mfa_login_locks').findOne({ _id: 'alice' }), null)
+  })
 })
