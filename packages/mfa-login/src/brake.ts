@@ -36,6 +36,8 @@ export function createPasswordBrake (mfa: MfaApi, opts: ResolvedBrakeOptions) {
   mfa.ensureIndexes(brakes, expiresTtl)
   const windowMs = opts.window * 1000
   const live = (doc: BrakeDocument | null): BrakeDocument | null => doc !== null && doc.expiresAt.getTime() > mfa.now() ? doc : null
+  /** Slot n of a bucket in a window, kept until the window ends. */
+  const slotOf = (bucket: string, window: number, n: number): SlotDocument => ({ _id: `${bucket}:${window}:${n}`, bucket, expiresAt: new Date((window + 1) * windowMs) })
 
   return {
     /** Buckets: the account, one known browser of it, or an unknown login (hashed: logins are not stored). */
@@ -45,8 +47,7 @@ export function createPasswordBrake (mfa: MfaApi, opts: ResolvedBrakeOptions) {
     async enter (bucket: string, budget: number): Promise<BrakeEntry> {
       const now = mfa.now()
       const window = Math.floor(now / windowMs)
-      const expiresAt = new Date((window + 1) * windowMs)
-      const slot = (n: number): SlotDocument & { _id: string } => ({ _id: `${bucket}:${window}:${n}`, bucket, expiresAt })
+      const slot = (n: number): SlotDocument => slotOf(bucket, window, n)
       if (await claim(slots, slot(1))) return { slot: slot(1)._id, n: 1, budget, bucket }
       // The first slot is held (a failure, a check in flight, or a brake): is the bucket braked?
       const state = live(await brakes.findOne({ _id: bucket }))
@@ -55,7 +56,7 @@ export function createPasswordBrake (mfa: MfaApi, opts: ResolvedBrakeOptions) {
         if (await claim(slots, slot(n))) return { slot: slot(n)._id, n, budget, bucket }
       }
       // Every slot is taken by failures or checks in flight: wait for the next window.
-      return { retryAfter: Math.ceil((expiresAt.getTime() - now) / 1000) }
+      return { retryAfter: Math.ceil(((window + 1) * windowMs - now) / 1000) }
     },
 
     /**
@@ -83,8 +84,7 @@ export function createPasswordBrake (mfa: MfaApi, opts: ResolvedBrakeOptions) {
       // The first slot of each later window the brake reaches into: a check there reads the brake.
       const first = Math.floor(now / windowMs) + 1
       const last = Math.floor((lockedUntil - 1) / windowMs)
-      await claimEach(slots, Array.from({ length: Math.max(0, last - first + 1) }, (_, i) =>
-        ({ _id: `${entry.bucket}:${first + i}:1`, bucket: entry.bucket, expiresAt: new Date((first + i + 1) * windowMs) })))
+      await claimEach(slots, Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => slotOf(entry.bucket, first + i, 1)))
       return Math.ceil((lockedUntil - now) / 1000)
     }
   }

@@ -59,6 +59,13 @@ export function createLockoutStore (mfa: MfaApi, opts: { maxAttempts: number, lo
   const write = async (userId: string, snap: LockSnapshot): Promise<void> => {
     await locks.updateOne({ _id: userId }, { $set: snap }, { upsert: true })
   }
+  /** A success or a support reset: a new epoch with nothing on record. */
+  const reset = async (userId: string): Promise<void> => { await write(userId, nothing(randomToken(9))) }
+  /** A lock or the block of codes ends the epoch: the new state, also for the user's pending logins. */
+  const endEpoch = async (userId: string, next: LockSnapshot): Promise<void> => {
+    await write(userId, next)
+    await ended(userId, next)
+  }
   const lockSlot = (userId: string, epoch: string, m: number): SlotDocument =>
     ({ _id: `l:${userId}:${epoch}:${m}`, userId, at: mfa.now(), expiresAt: new Date(mfa.now() + FAILURE_MEMORY_MS) })
   const attemptSlot = (pending: { id: string, expiresAt: Date }, n: number): SlotDocument =>
@@ -74,9 +81,7 @@ export function createLockoutStore (mfa: MfaApi, opts: { maxAttempts: number, lo
   async function lock (userId: string, snap: LockSnapshot, failures: number): Promise<number> {
     const ms = durations[Math.min(snap.level, durations.length - 1)]! * 1000
     const consecutive = snap.consecutive + failures
-    const next = { epoch: randomToken(9), level: snap.level + 1, lockedUntil: mfa.now() + ms, consecutive, codesBlocked: snap.codesBlocked || consecutive >= maxConsecutive }
-    await write(userId, next)
-    await ended(userId, next)
+    await endEpoch(userId, { epoch: randomToken(9), level: snap.level + 1, lockedUntil: mfa.now() + ms, consecutive, codesBlocked: snap.codesBlocked || consecutive >= maxConsecutive })
     return ms
   }
 
@@ -141,7 +146,7 @@ export function createLockoutStore (mfa: MfaApi, opts: { maxAttempts: number, lo
     },
 
     /** The factor was right: the run of failures ends, a new epoch begins. */
-    passed: async (entry: CheckEntry): Promise<void> => { await write(entry.userId, nothing(randomToken(9))) },
+    passed: async (entry: CheckEntry): Promise<void> => { await reset(entry.userId) },
     /** The check ended in an error, not a wrong code: its slot goes back. */
     release: async (entry: CheckEntry): Promise<void> => { await slots.deleteOne({ _id: entry.slot }) },
 
@@ -157,15 +162,13 @@ export function createLockoutStore (mfa: MfaApi, opts: { maxAttempts: number, lo
       await slots.updateOne({ _id: entry.slot }, { $set: { failed: true } })
       if (reached) {
         await claimEach(slots, Array.from({ length: threshold - entry.m }, (_, i) => lockSlot(entry.userId, entry.snap.epoch, entry.m + 1 + i)))
-        const next = { ...entry.snap, epoch: randomToken(9), consecutive, codesBlocked: true }
-        await write(entry.userId, next)
-        await ended(entry.userId, next)
+        await endEpoch(entry.userId, { ...entry.snap, epoch: randomToken(9), consecutive, codesBlocked: true })
       }
       return { lockedMs: 0, codesBlocked: reached }
     },
 
     /** A phishing-resistant sign-in or a support reset: the failures, locks and block end. */
-    reset: async (userId: string): Promise<void> => { await write(userId, nothing(randomToken(9))) },
+    reset,
     /** Account deletion. */
     async forget (userId: string): Promise<void> {
       await slots.deleteMany({ userId })
