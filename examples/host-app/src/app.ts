@@ -69,14 +69,15 @@ export async function buildApp (config: AppConfig, overrides: { store?: MfaStore
   if (config.apiDocs) await apiDocs(app, { origin: config.origin })
   await app.register(cookie)
   const sessions = store.collection<SessionDocument>('sessions')
-  const sessionStore = new CollectionSessionStore(sessions)
+  const sessionLifetime = 8 * 3600
+  const sessionStore = new CollectionSessionStore(sessions, { lifetime: sessionLifetime })
   await app.register(session, {
     secret: config.sessionSecret,
     saveUninitialized: false,
     // Over HTTPS the __Host- prefix makes browsers refuse the cookie unless it is Secure, on path /
     // and without Domain, so a sibling subdomain or a plain-http page cannot plant or overwrite it.
     cookieName: secure ? '__Host-sid' : 'sessionId',
-    cookie: { secure, httpOnly: true, sameSite: 'lax', path: '/', maxAge: 8 * 3600 * 1000 },
+    cookie: { secure, httpOnly: true, sameSite: 'lax', path: '/', maxAge: sessionLifetime * 1000 },
     store: sessionStore
   })
   // Before core: its `config: { mfa }` guard is a root onRequest hook, and the role comes first.
