@@ -73,6 +73,20 @@ await eachStore(t, async (t, _store, kind) => {
     t.match((await verify(early, 'ok-alice')).json(), { step: 'complete' }, 'after the lock it finishes')
   })
 
+  t.test('a pending login begun before a run of checks ended in a success checks in the new run', async (t) => {
+    const { a, b } = await twoInstances(t)
+    const early = agent(a)
+    await login(early, 'alice@example.com') // it read the run of checks the next five fill
+    const other = agent(b)
+    await login(other, 'alice@example.com')
+    for (let i = 0; i < 4; i++) t.equal((await verify(other, 'wrong')).statusCode, 401)
+    const owner = agent(b)
+    await login(owner, 'alice@example.com')
+    t.match((await verify(owner, 'ok-alice')).json(), { step: 'complete' }, 'the fifth check of the run succeeds: a new run begins')
+    t.match((await verify(early, 'wrong')).json(), { code: 'FST_MFA_INVALID_CODE' }, 'the older login is checked in the new run, not refused for the full old one')
+    t.match((await verify(early, 'ok-alice')).json(), { step: 'complete' })
+  })
+
   t.test('a remembered device does not get around the lock', async (t) => {
     const { a, clock } = await twoInstances(t)
     await lockAlice(t, a)
