@@ -20,6 +20,8 @@ export interface BackupCodeStatus {
 
 export interface BackupCodes {
   status(userId: string): Promise<BackupCodeStatus>
+  /** Whether the user has a code left to use. */
+  hasCodes(userId: string): Promise<boolean>
   /** A new set replacing every earlier code; the codes are returned once, formatted. */
   regenerate(userId: string, request?: FastifyRequest): Promise<string[]>
   issueIfNone(userId: string, request?: FastifyRequest): Promise<string[] | null>
@@ -87,12 +89,18 @@ export function createBackupCodes (mfa: MfaApi, opts: ResolvedBackupCodesOptions
     return { remaining: await store.remaining(userId, set.setId), createdAt: set.createdAt }
   }
 
+  async function hasCodes (userId: string, set?: BackupCodeSetDocument | null): Promise<boolean> {
+    const current = set === undefined ? await store.currentSet(userId) : set
+    return current !== null && await store.hasRemaining(userId, current.setId)
+  }
+
   return {
     status,
+    hasCodes: async (userId) => await hasCodes(userId),
     regenerate,
     async issueIfNone (userId, request) {
       const current = await store.currentSet(userId)
-      if (current && await store.remaining(userId, current.setId) > 0) return null
+      if (await hasCodes(userId, current)) return null
       // Replacing exactly the set found empty: of two first enrolments at once, one issues codes.
       const codes = await replaceSet(userId, current)
       if (codes) await emit(current ? 'backup_codes.regenerated' : 'backup_codes.created', userId, request, { count: codes.length })

@@ -8,7 +8,7 @@ export function backupCodeFactor (backupCodes: BackupCodes): MfaFactor {
     amr: 'rec',
     kind: 'code',
     recovery: true,
-    isEnrolled: async (userId) => (await backupCodes.status(userId)).remaining > 0,
+    isEnrolled: async (userId) => await backupCodes.hasCodes(userId),
     enrolledUserIds: async () => await backupCodes.enrolledUserIds(),
     verifyCode: async (userId, code, request) => await backupCodes.verify(userId, code, request),
     remove: async (userId) => { await backupCodes.remove(userId) }

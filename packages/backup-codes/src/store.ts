@@ -42,6 +42,8 @@ export interface BackupCodeStore {
   /** Deletes the code; of concurrent callers exactly one gets true (core `consume`). */
   consumeCode(id: string): Promise<boolean>
   remaining(userId: string, setId: string): Promise<number>
+  /** Whether any code of the set is left (stops at the first: cheaper than counting). */
+  hasRemaining(userId: string, setId: string): Promise<boolean>
   insertCodes(codes: BackupCodeDocument[]): Promise<void>
   /** Makes `set` current only when the user has no set yet (core `claim`). */
   claimFirstSet(set: BackupCodeSetDocument): Promise<boolean>
@@ -67,6 +69,7 @@ export function createBackupCodeStore (mfa: MfaApi, names: BackupCodeCollections
     findCode: async (userId, setId, hint) => await codes.findOne({ _id: codeId(userId, setId, hint) }),
     consumeCode: async (id) => (await consume(codes, { _id: id })) !== null,
     remaining: async (userId, setId) => await codes.countDocuments({ userId, setId }),
+    hasRemaining: async (userId, setId) => await codes.findOne({ userId, setId }) !== null,
     insertCodes: async (docs) => { await codes.insertMany(docs) },
     claimFirstSet: async (set) => await claim(sets, set),
     retireSet: async (userId, setId, at) => await claim(retired, { _id: retiredId(userId, setId), userId, setId, retiredAt: at }),

@@ -39,6 +39,8 @@ export function viewOf (doc: CredentialDocument, hostNames: Readonly<Record<stri
 export interface CredentialStore {
   listByUser(userId: string): Promise<CredentialDocument[]>
   countByUser(userId: string): Promise<number>
+  /** Whether the user has a credential (stops at the first: cheaper than counting). */
+  hasAny(userId: string): Promise<boolean>
   get(credentialId: string): Promise<CredentialDocument | null>
   /** Throws `FST_MFA_CREDENTIAL_EXISTS` when the credential id is registered already (to anyone). */
   insert(doc: CredentialDocument): Promise<void>
@@ -68,6 +70,7 @@ export function createCredentialStore (collection: MfaCollection<CredentialDocum
   return {
     listByUser: async (userId) => await collection.find({ userId }, { sort: { createdAt: 1, _id: 1 } }),
     countByUser: async (userId) => await collection.countDocuments({ userId }),
+    hasAny: async (userId) => await collection.findOne({ userId }) !== null,
     get: async (credentialId) => await collection.findOne({ _id: credentialId }),
     async insert (doc) {
       try {

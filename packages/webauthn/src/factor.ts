@@ -9,7 +9,7 @@ export function createWebAuthnFactor (ctx: WebAuthnContext): MfaFactor {
     amr: 'hwk',
     kind: 'ceremony',
     phishingResistant: true,
-    isEnrolled: async (userId) => await ctx.credentials.countByUser(userId) > 0,
+    isEnrolled: async (userId) => await ctx.credentials.hasAny(userId),
     enrolledUserIds: async () => await ctx.credentials.userIds(),
     challenge: async (userId, ceremony) => await authenticationOptions(ctx, userId, ceremony),
     verifyResponse: async (userId, response, ceremony) => await verifyAuthentication(ctx, userId, response, ceremony),
