@@ -55,6 +55,10 @@ t.test('a user secures their account, then signs in every way the app offers', a
     const error = page.locator('#second-factor [data-error]')
     await error.filter({ hasText: 'not valid' }).waitFor()
     t.equal(await text(page, '#second-factor [data-error]'), 'That code is not valid. 4 attempt(s) left.')
+    t.ok(await page.evaluate(() => {
+      const input = document.querySelector<HTMLInputElement>('#code-form [name=code]')!
+      return document.activeElement === input && input.selectionStart === 0 && input.selectionEnd === input.value.length && input.value.length > 0
+    }), 'the refused code is selected, so the next one replaces it')
     await shot(page, 'login-second-factor')
     await page.fill('#code-form [name=code]', phone.nextCode())
     await page.click('#code-form button[type=submit]')

@@ -388,7 +388,11 @@ if (page === 'login') {
     try {
       const res = await api('POST', '/auth/login/verify', { method: codeForm.dataset.method, code: codeForm.code.value, rememberDevice: remember() })
       await finish(res, { upgrade: true })
-    } catch (err) { showError(second, err); if (err.body?.code === 'FST_MFA_LOGIN_EXPIRED') setTimeout(() => location.reload(), 1500) }
+    } catch (err) {
+      showError(second, err)
+      if (err.body?.code === 'FST_MFA_LOGIN_EXPIRED') setTimeout(() => location.reload(), 1500)
+      else codeForm.code.select() // a refused code: typing the next one replaces it
+    }
   })
   second.addEventListener('click', async (e) => {
     if (e.target.dataset.action === 'use-backup') { setCodeMethod('backup-code'); codeForm.code.focus() }
