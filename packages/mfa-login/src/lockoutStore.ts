@@ -22,8 +22,8 @@ export type LockSnapshot = Omit<LockDocument, '_id'>
 /**
  * A claim by `_id`, one collection for both kinds so a login's check takes both in one command:
  * attempt n of a pending login (`a:<pending>:<n>`) and check m of an account's epoch (`l:<user>:<epoch>:<m>`).
- * A check keeps its slot when its code was wrong (that is the failure on record) and gives it back
- * after an error; a success starts a new epoch instead.
+ * A check keeps its slot when its code was wrong (that is the failure on record, kept up to a year)
+ * and gives it back after an error; a success starts a new epoch instead, and its slot expires within the hour.
  */
 interface SlotDocument extends StoredDocument { userId?: string, at: number, failed?: true, expiresAt: Date }
 
@@ -35,6 +35,8 @@ export type CheckStart = CheckEntry | { refused: 'expired' } | { refused: 'locke
 const CHECK_MS = 60_000
 /** Wrong codes count until a factor succeeds, for at most this long. */
 const FAILURE_MEMORY_MS = 365 * 86_400_000
+/** A slot that has not failed (a success, whose epoch ended, or a check that never answered) is garbage after this. */
+const CLAIM_MS = 3_600_000
 const expiresTtl: IndexSpec[] = [{ name: 'expires_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 }]
 const nothing = (epoch: string): LockSnapshot => ({ epoch, level: 0, lockedUntil: 0, consecutive: 0, codesBlocked: false })
 
@@ -67,7 +69,7 @@ export function createLockoutStore (mfa: MfaApi, opts: { maxAttempts: number, lo
     await ended(userId, next)
   }
   const lockSlot = (userId: string, epoch: string, m: number): SlotDocument =>
-    ({ _id: `l:${userId}:${epoch}:${m}`, userId, at: mfa.now(), expiresAt: new Date(mfa.now() + FAILURE_MEMORY_MS) })
+    ({ _id: `l:${userId}:${epoch}:${m}`, userId, at: mfa.now(), expiresAt: new Date(mfa.now() + CLAIM_MS) })
   const attemptSlot = (pending: { id: string, expiresAt: Date }, n: number): SlotDocument =>
     ({ _id: `a:${pending.id}:${n}`, at: mfa.now(), expiresAt: pending.expiresAt })
 
@@ -159,7 +161,8 @@ export function createLockoutStore (mfa: MfaApi, opts: { maxAttempts: number, lo
       const consecutive = entry.snap.consecutive + entry.m
       const reached = !entry.snap.codesBlocked && consecutive === maxConsecutive
       if (entry.m >= threshold) return { lockedMs: await lock(entry.userId, entry.snap, entry.m), codesBlocked: reached }
-      await slots.updateOne({ _id: entry.slot }, { $set: { failed: true } })
+      // The failure is on record until a success ends the epoch, or a year: marked and kept in one write.
+      await slots.updateOne({ _id: entry.slot }, { $set: { failed: true, expiresAt: new Date(mfa.now() + FAILURE_MEMORY_MS) } })
       if (reached) {
         await claimEach(slots, Array.from({ length: threshold - entry.m }, (_, i) => lockSlot(entry.userId, entry.snap.epoch, entry.m + 1 + i)))
         await endEpoch(entry.userId, { ...entry.snap, epoch: randomToken(9), consecutive, codesBlocked: true })

@@ -19,7 +19,7 @@ await eachStore(t, async (t, _store, kind) => {
     const users = new Map([['alice', user('alice')]])
     const totp = fakeCodeFactor('totp', new Set(['alice']), {}, hold)
     const make = async (login: object = {}) => await buildLoginApp(t, { users, clock, store, factors: [totp.factor], login: { rateLimit: false, ...login } })
-    return { make, clock, totp }
+    return { make, clock, totp, store }
   }
 
   async function twoInstances (t: Parameters<typeof buildLoginApp>[0], hold?: (code: string) => boolean) {
@@ -85,6 +85,30 @@ await eachStore(t, async (t, _store, kind) => {
     t.match((await verify(owner, 'ok-alice')).json(), { step: 'complete' }, 'the fifth check of the run succeeds: a new run begins')
     t.match((await verify(early, 'wrong')).json(), { code: 'FST_MFA_INVALID_CODE' }, 'the older login is checked in the new run, not refused for the full old one')
     t.match((await verify(early, 'ok-alice')).json(), { step: 'complete' })
+  })
+
+  t.test('wrong codes stay on record for hours; the slot of a success goes within the hour', async (t) => {
+    const { make, clock, store } = await sharedStore(t)
+    const app = await make()
+    const slots = store.collection<{ _id: string, failed?: true, expiresAt: Date }>('mfa_login_slots')
+    const owner = agent(app)
+    await login(owner, 'alice@example.com')
+    t.match((await verify(owner, 'ok-alice')).json(), { step: 'complete' })
+    const [passed] = (await slots.find({})).filter((d) => d._id.startsWith('l:'))
+    t.ok(passed!.expiresAt.getTime() <= clock.now() + 3_600_000, 'the success\'s slot expires within the hour')
+    const guesser = agent(app)
+    await login(guesser, 'alice@example.com')
+    for (let i = 0; i < 4; i++) t.equal((await verify(guesser, 'wrong')).statusCode, 401)
+    clock.advance(3 * 3600)
+    // Past the hour: expired documents are swept (the memory store has no TTL index) after the next events.
+    const later = agent(app)
+    await login(later, 'alice@example.com')
+    if (kind === 'memory') {
+      await until(async () => (await slots.find({ _id: passed!._id })).length === 0)
+      t.equal((await slots.find({ _id: passed!._id })).length, 0, 'the success\'s slot is gone')
+    }
+    t.equal((await slots.find({ failed: true })).length, 4, 'the four wrong codes are still on record')
+    t.equal((await verify(later, 'wrong')).statusCode, 423, 'and the fifth, hours later, locks the account')
   })
 
   t.test('a remembered device does not get around the lock', async (t) => {
