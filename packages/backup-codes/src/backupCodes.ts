@@ -89,18 +89,17 @@ export function createBackupCodes (mfa: MfaApi, opts: ResolvedBackupCodesOptions
     return { remaining: await store.remaining(userId, set.setId), createdAt: set.createdAt }
   }
 
-  async function hasCodes (userId: string, set?: BackupCodeSetDocument | null): Promise<boolean> {
-    const current = set === undefined ? await store.currentSet(userId) : set
-    return current !== null && await store.hasRemaining(userId, current.setId)
-  }
+  /** Whether `set` (the user's current one, or none) has a code left. */
+  const hasCodesIn = async (userId: string, set: BackupCodeSetDocument | null): Promise<boolean> =>
+    set !== null && await store.hasRemaining(userId, set.setId)
 
   return {
     status,
-    hasCodes: async (userId) => await hasCodes(userId),
+    hasCodes: async (userId) => await hasCodesIn(userId, await store.currentSet(userId)),
     regenerate,
     async issueIfNone (userId, request) {
       const current = await store.currentSet(userId)
-      if (await hasCodes(userId, current)) return null
+      if (await hasCodesIn(userId, current)) return null
       // Replacing exactly the set found empty: of two first enrolments at once, one issues codes.
       const codes = await replaceSet(userId, current)
       if (codes) await emit(current ? 'backup_codes.regenerated' : 'backup_codes.created', userId, request, { count: codes.length })
